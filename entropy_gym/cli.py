@@ -1,0 +1,100 @@
+"""The ``entropy-gym`` command.
+
+Each sub-command is a small function ``cmd_<name>(args) -> int`` wired in :func:`build_parser`;
+the work itself lives in the package modules, so the CLI stays thin. Exit status 0 is success,
+1 a failed run or check, 2 bad input (config, arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from entropy_gym.agents.base import ConfigError
+
+
+def _print_table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    print(line.rstrip())
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+
+
+def cmd_envs(args: argparse.Namespace) -> int:
+    """List registered env ids."""
+    import entropy_gym  # noqa: F401  (registers the ids)
+    from entropy_gym.registration import env_cards
+
+    cards = env_cards(args.family)
+    if args.json:
+        print(json.dumps([c.to_dict() for c in cards], indent=1))
+        return 0
+    rows = [[c.id, c.family, c.game or "-", c.type, c.description] for c in cards]
+    _print_table(rows, ["id", "family", "game", "type", "description"])
+    print(f"\n{len(cards)} env ids")
+    return 0
+
+
+def cmd_agents(args: argparse.Namespace) -> int:
+    """List built-in agents with their hooks, and interventions with the hooks they need."""
+    from entropy_gym.agents.registry import describe_agents, describe_interventions
+
+    agents, interventions = describe_agents(), describe_interventions()
+    if args.json:
+        print(json.dumps({"agents": agents, "interventions": interventions}, indent=1))
+        return 0
+    _print_table(
+        [[a["name"], ",".join(a["hooks"]) or "-", a["description"]] for a in agents],
+        ["agent", "hooks offered", "description"],
+    )
+    print()
+    _print_table(
+        [[i["name"], ",".join(i["requires"]), i["description"]] for i in interventions],
+        ["intervention", "hooks needed", "description"],
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    from entropy_gym import __version__
+    from entropy_gym.registration import FAMILIES
+
+    parser = argparse.ArgumentParser(
+        prog="entropy-gym",
+        description="Benchmark suite for entropy and exploration under uncertainty.",
+    )
+    parser.add_argument("--version", action="version", version=f"entropy-gym {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("envs", help="list registered env ids")
+    p.add_argument("--family", choices=FAMILIES, help="only this family")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=cmd_envs)
+
+    p = sub.add_parser("agents", help="list agents, interventions and their hooks")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_agents)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``entropy-gym`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as err:
+        print(f"entropy-gym: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `entropy-gym envs | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

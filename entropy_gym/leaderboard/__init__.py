@@ -1,0 +1,1 @@
+"""Leaderboard tables, JSON, plots and the static site."""

@@ -1,0 +1,1 @@
+"""Suites -> cells -> backends (local, ray) -> store."""

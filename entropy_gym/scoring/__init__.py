@@ -1,0 +1,1 @@
+"""Metrics, normalisation and aggregate statistics."""

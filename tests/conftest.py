@@ -1,0 +1,19 @@
+"""Shared fixtures and skip rules."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Keep BLAS/torch from oversubscribing the 2-core CI machine when tests run in parallel.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests under tests/benchmarks only run with --benchmark-only or -m benchmark."""
+    for item in items:
+        if "benchmarks" in item.path.parts:
+            item.add_marker(pytest.mark.benchmark_suite)
