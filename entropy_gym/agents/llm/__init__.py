@@ -1,0 +1,1 @@
+"""LLM agents: a local Hugging Face causal LM deciding from text, and its interventions."""
