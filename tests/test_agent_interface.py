@@ -122,3 +122,12 @@ def test_random_agent_refuses_text_space():
 def test_config_hash_ignores_key_order():
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+def test_temperature_scales_logits_and_validates():
+    iv = make_intervention({"name": "temperature", "t": 2.0})
+    assert np.allclose(iv.on_logits(np.array([[2.0, 4.0]])), [[1.0, 2.0]])
+    with pytest.raises(ConfigError, match="must be > 0"):
+        make_intervention({"name": "temperature", "t": 0})
+    agent = make_agent(LogitsAgent, interventions=[{"name": "temperature", "t": 0.5}])
+    assert agent_config(agent)["interventions"] == [{"name": "temperature", "t": 0.5}]

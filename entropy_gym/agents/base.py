@@ -21,10 +21,14 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
-#: The hook points an agent may offer, and what an intervention may change there.
+#: The hook points an agent may offer, and the contract at each. An agent that offers a hook
+#: calls, for every attached intervention that requires it (in attachment order), the callback
+#: named here; the agent family documents anything further it passes.
 HOOKS: dict[str, str] = {
-    "logits": "action logits (or the sampling temperature) just before an action is sampled",
-    "activations": "hidden activations of the policy network, through forward hooks",
+    "logits": "on_logits(logits) -> logits: categorical action logits, shape (batch, n_actions), "
+    "torch tensor or numpy array, before sampling and before the reported entropy",
+    "activations": "the agent exposes activation_module(layer) -> torch.nn.Module; the "
+    "intervention registers forward hooks on it (e.g. adds a steering vector)",
     "loss": "the policy-gradient loss: extra terms, per-sample weights or masks",
     "advantages": "advantages after they are computed and before the update uses them",
     "ent_coef": "the entropy coefficient or temperature (SAC alpha, PPO/A2C ent_coef)",

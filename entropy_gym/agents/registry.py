@@ -25,7 +25,9 @@ BUILTIN_AGENTS: dict[str, str] = {
 }
 
 #: Built-in interventions: name -> "module:Class".
-BUILTIN_INTERVENTIONS: dict[str, str] = {}
+BUILTIN_INTERVENTIONS: dict[str, str] = {
+    "temperature": "entropy_gym.agents.interventions.temperature:Temperature",
+}
 
 
 def register_agent(name: str, target: str) -> None:
