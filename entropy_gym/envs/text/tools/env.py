@@ -93,7 +93,7 @@ class ToolTaskEnv(gym.Env[str, str]):
         **family_params: overrides of the difficulty's parameters (e.g. ``hops=5``).
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(
         self,

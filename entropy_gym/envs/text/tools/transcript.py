@@ -32,6 +32,8 @@ _PRINTABLE = frozenset(CHARSET)
 _NON_PRINTABLE = re.compile(f"[^{re.escape(CHARSET)}]")
 
 FIRST_CALLS_HEADER = "Calls you can make now:"
+#: Last line of a first-calls list that had to be cut (not a call; parsing skips it).
+CUT_MARK = "... ({} more in info['admissible_actions'])"
 TRUNCATION_MARK = " ...[truncated {} chars]"
 
 _SECTION = re.compile(r"^\[(system|task)\]\n|^\[call (\d+)\] ([^\n]*)\n\[result \2\]\n", re.M)
@@ -126,7 +128,9 @@ def parse_transcript(text: str) -> Transcript:
             head, sep, calls = body.partition("\n" + FIRST_CALLS_HEADER)
             task_text = head
             if sep:
-                first_calls = tuple(line for line in calls.split("\n") if line)
+                first_calls = tuple(
+                    line for line in calls.split("\n") if line and not line.startswith("... (")
+                )
         else:
             turns.append(Turn(call=m.group(3), result=body))
     return Transcript(system=system, task=task_text, first_calls=first_calls, turns=tuple(turns))
