@@ -75,33 +75,64 @@ def _kwargs(pairs: Sequence[str]) -> dict:
 
 def cmd_tooltask(args: argparse.Namespace) -> int:
     """Print one episode's conversation, or measure the random and oracle agents' success."""
+    import gymnasium as gym
+
+    try:
+        return _tooltask(args)
+    except (ValueError, gym.error.Error) as err:  # bad id or env kwargs: bad input, not a crash
+        raise ConfigError(str(err)) from err
+
+
+def _tooltask(args: argparse.Namespace) -> int:
     import entropy_gym  # noqa: F401  (registers the ids)
     from entropy_gym.agents.registry import make_agent
-    from entropy_gym.agents.tools.rollout import play_episode, run_episodes, summarize
+    from entropy_gym.agents.tools.rollout import calibrate, play_episode
     from entropy_gym.registration import env_cards
 
+    kwargs = _kwargs(args.kw)
     if args.action == "show":
         if not args.env:
             raise ConfigError("tooltask show needs an env id, e.g. ToolTask/FileTree-easy-v0")
-        text, ret, metrics = play_episode(
-            make_agent(args.agent), args.env, seed=args.seed, env_kwargs=_kwargs(args.kw)
-        )
+        agent = make_agent(args.agent)
+        text, ret, metrics = play_episode(agent, args.env, seed=args.seed, env_kwargs=kwargs)
         print(text)
         print(f"return {ret:g}; " + ", ".join(f"{k} {v:g}" for k, v in metrics.items()))
         return 0
-    ids = [args.env] if args.env else [c.id for c in env_cards("tool-task") if c.id.startswith("ToolTask/")]
+    cards = env_cards("tool-task")
+    ids = [args.env] if args.env else [c.id for c in cards if c.id.startswith("ToolTask/")]
     rows, scores = [], {}
     for eid in ids:
-        rnd = summarize(run_episodes(make_agent("random_admissible"), eid, args.episodes,
-                                     seed=args.seed, num_envs=args.num_envs, env_kwargs=_kwargs(args.kw)))
-        orc = summarize(run_episodes(make_agent("tool_oracle"), eid, args.oracle_episodes,
-                                     seed=args.seed, num_envs=args.num_envs, env_kwargs=_kwargs(args.kw)))
+        rnd, orc = calibrate(
+            eid,
+            args.episodes,
+            args.oracle_episodes,
+            seed=args.seed,
+            num_envs=args.num_envs,
+            env_kwargs=kwargs,
+        )
         scores[eid] = round(rnd["success"], 4)
-        rows.append([eid, f"{rnd['success']:.4f}", f"{rnd['success_se']:.4f}", f"{rnd['length']:.1f}",
-                     f"{rnd['entropy_mean']:.2f}", f"{orc['success']:.2f}", f"{orc['turns']:.0f}"])
         print(f"{eid}: random {rnd['success']:.4f}", file=sys.stderr, flush=True)
-    _print_table(rows, ["id", "random success", "se", "random turns", "random entropy",
-                        "oracle success", "oracle turns"])
+        rows.append(
+            [
+                eid,
+                f"{rnd['success']:.4f}",
+                f"{rnd['success_se']:.4f}",
+                f"{rnd['length']:.1f}",
+                f"{rnd['entropy_mean']:.2f}",
+                f"{orc['success']:.2f}",
+                f"{orc['turns']:.0f}",
+            ]
+        )
+    header = [
+        "id",
+        "random success",
+        "se",
+        "random turns",
+        "random entropy",
+        "oracle success",
+        "oracle turns",
+    ]
+    _print_table(rows, header)
     print("\nRANDOM_SCORES = " + json.dumps(scores, indent=4))
     return 0
 
@@ -128,8 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_agents)
 
     p = sub.add_parser("tooltask", help="tool tasks: print an episode, or calibrate random scores")
-    p.add_argument("action", choices=("show", "calibrate"),
-                   help="show: one episode's conversation; calibrate: random/oracle success rates")
+    p.add_argument(
+        "action",
+        choices=("show", "calibrate"),
+        help="show: one episode's conversation; calibrate: random/oracle success rates",
+    )
     p.add_argument("env", nargs="?", help="env id (calibrate: default every ToolTask/ id)")
     p.add_argument("--agent", default="tool_oracle", help="agent for show (default tool_oracle)")
     p.add_argument("--seed", type=int, default=0, help="env and agent seed (default 0)")

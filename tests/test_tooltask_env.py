@@ -90,13 +90,19 @@ def test_generation_is_deterministic_per_seed(family):
 
 def _invalid_call_cases():
     return {
-        "KnowledgeBase": ['{"tool": "get", "args": {"id": "X-0000", "field": "mayor"}}',
-                          '{"tool": "search", "args": {"name": "Nobody At All"}}'],
-        "FileTree": ['{"tool": "cd", "args": {"dir": "no-such-dir"}}',
-                     '{"tool": "cat", "args": {"file": "a/b.txt"}}',
-                     '{"tool": "cd", "args": {"dir": ".."}}'],
-        "Household": ['{"tool": "go", "args": {"room": "moon"}}',
-                      '{"tool": "put", "args": {"item": "anything", "receptacle": "nowhere"}}'],
+        "KnowledgeBase": [
+            '{"tool": "get", "args": {"id": "X-0000", "field": "mayor"}}',
+            '{"tool": "search", "args": {"name": "Nobody At All"}}',
+        ],
+        "FileTree": [
+            '{"tool": "cd", "args": {"dir": "no-such-dir"}}',
+            '{"tool": "cat", "args": {"file": "a/b.txt"}}',
+            '{"tool": "cd", "args": {"dir": ".."}}',
+        ],
+        "Household": [
+            '{"tool": "go", "args": {"room": "moon"}}',
+            '{"tool": "put", "args": {"item": "anything", "receptacle": "nowhere"}}',
+        ],
     }
 
 
@@ -110,7 +116,9 @@ def test_invalid_calls_are_legal_turns_with_error_results(family):
         '{"tool": "ls", "args": {',  # malformed
         '{"tool": "teleport", "args": {}}',  # unknown tool
         '{"tool": "answer", "args": {}}' if family != "Household" else '{"tool": "go", "args": {}}',
-        None, ["not", "text"], 10_000,  # not text, index out of range
+        None,
+        ["not", "text"],
+        10_000,  # not text, index out of range
         *_invalid_call_cases()[family],  # well-formed, but the world refuses
     ]
     for n, reply in enumerate(replies, start=1):
@@ -152,7 +160,11 @@ def test_turn_limit_truncates_with_metrics():
 def test_wrong_final_call_ends_with_zero_reward(family):
     env = ToolTaskEnv(family, "easy")
     env.reset(seed=5)
-    final = '{"tool": "done", "args": {}}' if family == "Household" else '{"tool": "answer", "args": {"value": "nope"}}'
+    final = (
+        '{"tool": "done", "args": {}}'
+        if family == "Household"
+        else '{"tool": "answer", "args": {"value": "nope"}}'
+    )
     obs, reward, terminated, truncated, info = env.step(final)
     assert (reward, terminated, truncated) == (0.0, True, False)
     assert info["episode_metrics"]["success"] == 0.0 and info["episode_metrics"]["turns"] == 1
@@ -245,7 +257,9 @@ def test_household_rejects_a_house_too_small_for_the_distance():
         ToolTaskEnv("Household", "hard", rooms=4)
 
 
-@pytest.mark.parametrize("env_id", [c.id for c in env_cards("tool-task") if c.id.startswith("ToolTask/")])
+@pytest.mark.parametrize(
+    "env_id", [c.id for c in env_cards("tool-task") if c.id.startswith("ToolTask/")]
+)
 def test_every_tooltask_id_passes_check_env(env_id):
     env = gym.make(env_id)
     check_env(env.unwrapped)
@@ -260,3 +274,26 @@ def test_catalog_lists_nine_tooltask_ids():
     ids = [c.id for c in env_cards("tool-task") if c.id.startswith("ToolTask/")]
     assert len(ids) == 9 == len(RANDOM_SCORES)
     assert "ToolTask/FileTree-hard-v0" in ids
+
+
+@pytest.mark.parametrize(
+    "family, kwargs",
+    [
+        ("KnowledgeBase", {"hops": 60, "distractors": 200}),
+        ("FileTree", {"depth": 5, "hops": 16, "tops": 8, "branching": 3, "decoys": 16}),
+        ("Household", {"locks": 12, "distance": 5, "rooms": 18, "decoys": 4}),
+        ("Household", {"locks": 0, "distance": 0, "rooms": 18, "decoys": 16}),
+    ],
+)
+def test_extreme_parameters_stay_bounded_and_solvable(family, kwargs):
+    env = ToolTaskEnv(family, "hard", **kwargs)
+    for seed in range(6):  # the task text stays within max_task_chars (reset raises otherwise)
+        assert env.observation_space.contains(env.reset(seed=seed)[0])
+    for seed in range(2):
+        metrics = oracle_episode(env, seed)[-1][4]["episode_metrics"]
+        assert metrics["success"] == 1.0 and metrics["turns"] == env.family.optimal_calls()
+
+
+def test_household_needs_a_key_metal_per_lock_and_decoy():
+    with pytest.raises(ValueError, match="locks \\+ decoys <= 16"):
+        ToolTaskEnv("Household", "hard", locks=12, decoys=8)

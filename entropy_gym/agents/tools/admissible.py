@@ -24,7 +24,9 @@ from entropy_gym.envs.text.tools.transcript import parse_transcript
 KEY = "admissible_actions"
 
 
-def infos_column(infos: Mapping[str, Any] | Sequence[Mapping[str, Any]], key: str, n: int) -> list[Any]:
+def infos_column(
+    infos: Mapping[str, Any] | Sequence[Mapping[str, Any]], key: str, n: int
+) -> list[Any]:
     """``infos[key]`` for each of ``n`` envs (None where absent), from a vector env's dict of
     arrays (with its ``_key`` mask; a dict-valued entry comes back as one dict per env) or from
     a list of per-env dicts."""

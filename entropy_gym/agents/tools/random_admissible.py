@@ -44,4 +44,3 @@ class RandomAdmissibleAgent(BaseAgent):
 
     def observe(self, step: StepBatch) -> None:
         self._admissible.update(step)
-

@@ -103,7 +103,9 @@ def run_episodes(
                 for i, stats in finished.items():
                     if len(results[i]) < quota[i]:
                         metrics = {**(final[i] or {}), **stats}
-                        results[i].append(EpisodeResult(i, float(returns[i]), int(lengths[i]), metrics))
+                        results[i].append(
+                            EpisodeResult(i, float(returns[i]), int(lengths[i]), metrics)
+                        )
                     returns[i], lengths[i] = 0.0, 0
             obs = next_obs
     finally:
@@ -144,8 +146,13 @@ def play_episode(
             next_obs, reward, terminated, truncated, info = env.step(decision.actions[0])
             agent.observe(
                 StepBatch(
-                    (obs,), decision.actions, np.array([reward]), np.array([terminated]),
-                    np.array([truncated]), (next_obs,), [info],
+                    (obs,),
+                    decision.actions,
+                    np.array([reward]),
+                    np.array([terminated]),
+                    np.array([truncated]),
+                    (next_obs,),
+                    [info],
                 )
             )
             total += float(reward)
@@ -154,3 +161,23 @@ def play_episode(
     finally:
         env.close()
     return obs, total, dict(info.get("episode_metrics", {}))
+
+
+def calibrate(
+    env_id: str,
+    episodes: int,
+    oracle_episodes: int,
+    *,
+    seed: int = 0,
+    num_envs: int = 16,
+    env_kwargs: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Summaries of the ``random_admissible`` and ``tool_oracle`` agents on ``env_id``: their
+    success rates are the id's ``random_score`` and ``reference_score``."""
+    from entropy_gym.agents.tools.oracle import ToolOracleAgent
+    from entropy_gym.agents.tools.random_admissible import RandomAdmissibleAgent
+
+    kw = {"seed": seed, "num_envs": num_envs, "env_kwargs": env_kwargs}
+    random = summarize(run_episodes(RandomAdmissibleAgent(), env_id, episodes, **kw))
+    oracle = summarize(run_episodes(ToolOracleAgent(), env_id, oracle_episodes, **kw))
+    return random, oracle

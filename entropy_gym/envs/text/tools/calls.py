@@ -122,16 +122,16 @@ def parse_call(reply: str, tools: dict[str, Tool]) -> tuple[Tool, tuple[str, ...
         raise CallError(f"unknown tool {name!r}; the tools are: {known}")
     extra_keys = sorted(set(obj) - {"tool", "args"})
     if extra_keys:
-        raise CallError(f'unexpected key(s) {", ".join(map(repr, extra_keys))}; use "tool" and "args"')
+        raise CallError(
+            f'unexpected key(s) {", ".join(map(repr, extra_keys))}; use "tool" and "args"'
+        )
     args = obj.get("args", {})
     if not isinstance(args, dict):
         raise CallError(f'"args" of {name} must be an object, got {json.dumps(args)[:40]}')
     wanted = [p.name for p in tool.params]
     unknown = [k for k in args if k not in wanted]
     if unknown:
-        raise CallError(
-            f"{tool.signature} got unknown argument(s) {', '.join(map(repr, unknown))}"
-        )
+        raise CallError(f"{tool.signature} got unknown argument(s) {', '.join(map(repr, unknown))}")
     missing = [k for k in wanted if k not in args]
     if missing:
         raise CallError(f"{tool.signature} is missing argument(s) {', '.join(map(repr, missing))}")

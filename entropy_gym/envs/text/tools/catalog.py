@@ -25,9 +25,15 @@ DESCRIPTIONS = {
 #: Calls an optimal solver needs with each difficulty's default parameters (a test checks this
 #: table against the families, which compute it; kept here so registration imports nothing).
 OPTIMAL_CALLS: dict[tuple[str, str], int] = {
-    ("KnowledgeBase", "easy"): 4, ("KnowledgeBase", "medium"): 12, ("KnowledgeBase", "hard"): 32,
-    ("FileTree", "easy"): 4, ("FileTree", "medium"): 14, ("FileTree", "hard"): 34,
-    ("Household", "easy"): 4, ("Household", "medium"): 14, ("Household", "hard"): 33,
+    ("KnowledgeBase", "easy"): 4,
+    ("KnowledgeBase", "medium"): 12,
+    ("KnowledgeBase", "hard"): 32,
+    ("FileTree", "easy"): 4,
+    ("FileTree", "medium"): 14,
+    ("FileTree", "hard"): 34,
+    ("Household", "easy"): 4,
+    ("Household", "medium"): 14,
+    ("Household", "hard"): 33,
 }
 
 #: Success rate of the ``random_admissible`` agent (uniform over ``info["admissible_actions"]``)

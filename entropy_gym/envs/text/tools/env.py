@@ -111,14 +111,22 @@ class ToolTaskEnv(gym.Env[str, str]):
         optimal = self.family.optimal_calls()
         if max_turns is None:
             max_turns = 2 * optimal + 8
-        if isinstance(max_turns, bool) or not isinstance(max_turns, (int, np.integer)) or max_turns < 1:
+        if (
+            isinstance(max_turns, bool)
+            or not isinstance(max_turns, (int, np.integer))
+            or max_turns < 1
+        ):
             raise ValueError(f"max_turns must be a positive integer, got {max_turns!r}")
         if reward_mode not in REWARD_MODES:
-            raise ValueError(f"reward_mode {reward_mode!r} is unknown; expected one of {REWARD_MODES}")
+            raise ValueError(
+                f"reward_mode {reward_mode!r} is unknown; expected one of {REWARD_MODES}"
+            )
         if not 0 <= progress_bonus <= 1:
             raise ValueError(f"progress_bonus must be in [0, 1], got {progress_bonus!r}")
         if not isinstance(max_result_chars, (int, np.integer)) or max_result_chars < 100:
-            raise ValueError(f"max_result_chars must be an integer >= 100, got {max_result_chars!r}")
+            raise ValueError(
+                f"max_result_chars must be an integer >= 100, got {max_result_chars!r}"
+            )
         if render_mode not in (None, "ansi"):
             raise ValueError(f"render_mode {render_mode!r} is unknown; expected None or 'ansi'")
         self.max_turns = int(max_turns)
@@ -140,7 +148,9 @@ class ToolTaskEnv(gym.Env[str, str]):
         self.observation_space = gym.spaces.Text(
             max_length=self._header_max + self.max_turns * per_turn, min_length=1, charset=CHARSET
         )
-        self.action_space = gym.spaces.Text(max_length=MAX_REPLY_CHARS, min_length=0, charset=CHARSET)
+        self.action_space = gym.spaces.Text(
+            max_length=MAX_REPLY_CHARS, min_length=0, charset=CHARSET
+        )
         self._episode: Episode | None = None
         self._obs = ""
         self._turn = 0
@@ -323,4 +333,6 @@ class ToolTaskEnv(gym.Env[str, str]):
             if 0 <= action < n:
                 return self._admissible[int(action)]
             raise CallError(f"action index {int(action)} is out of range: {n} admissible calls")
-        raise CallError(f"a reply must be text (or an admissible-call index), got {type(action).__name__}")
+        raise CallError(
+            f"a reply must be text (or an admissible-call index), got {type(action).__name__}"
+        )

@@ -161,7 +161,9 @@ class TreeEpisode(Episode):
         for h in hits:
             self.reveal_path(h, is_dir=False)
         shown = ["/".join(h[n:]) for h in hits[:MAX_GREP_MATCHES]]
-        more = f"\n... and {len(hits) - MAX_GREP_MATCHES} more" if len(hits) > MAX_GREP_MATCHES else ""
+        more = (
+            f"\n... and {len(hits) - MAX_GREP_MATCHES} more" if len(hits) > MAX_GREP_MATCHES else ""
+        )
         return Outcome(f"Files under {show(cwd)} containing {word}:\n" + "\n".join(shown) + more)
 
     def tool_answer(self, value: str) -> Outcome:
@@ -268,7 +270,9 @@ class FileTree(Family):
             d = draw.choice(deep)
             exts = FILE_EXTS if d in key_dirs else (*FILE_EXTS, ".key")
             tag = tags[hops + j]
-            name = self._add_file(draw, files[d], dirs[d], exts, f"Tag: {tag}\nAccess code: {_code(draw)}")
+            name = self._add_file(
+                draw, files[d], dirs[d], exts, f"Tag: {tag}\nAccess code: {_code(draw)}"
+            )
             decoy_codes.append((*d, name))
         for j in range(p["decoys"]):
             d = draw.choice(deep)
@@ -277,7 +281,11 @@ class FileTree(Family):
             tag = tags[hops + p["decoys"] + j]
             self._add_file(draw, files[d], dirs[d], exts, f"Tag: {tag}\nNext note: {show(target)}")
 
-        reveals = {(*d, f): _reveals(text) for d, fs in files.items() for f, text in fs.items()}
+        reveals = {
+            (*d, f): _reveals(text) if "Tag:" in text else _NOTHING
+            for d, fs in files.items()
+            for f, text in fs.items()
+        }
         world = TreeWorld(dirs, files, reveals, tuple(chain), answer)
         task = (
             "Find the access code. Notes lead from one to the next; the last one holds the "
@@ -289,7 +297,10 @@ class FileTree(Family):
 
     @staticmethod
     def _add_file(
-        draw: Draw, files: dict[str, str], subdirs: tuple[str, ...], exts: tuple[str, ...],
+        draw: Draw,
+        files: dict[str, str],
+        subdirs: tuple[str, ...],
+        exts: tuple[str, ...],
         content: str,
     ) -> str:
         while True:
@@ -314,7 +325,7 @@ class FileTree(Family):
         for t in transcript.turns:
             tool = _tool_of(t.call)
             if tool == "cd":
-                cwd = _parse_path(t.result[len("Now in "):-1])
+                cwd = _parse_path(t.result[len("Now in ") : -1])
             elif tool == "cat":
                 found = cls._CODE.search(t.result)
                 if found:
@@ -373,6 +384,7 @@ def _code(draw: Draw) -> str:
     return "".join(chars[:4]) + "-" + "".join(chars[4:])
 
 
+_NOTHING: tuple[tuple[Path, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
 _PATH_IN_TEXT = re.compile(r"(/[\w./-]*[\w])")
 _WORD_IN_TEXT = re.compile(r"\b(?:Tag:|the word) ([A-Z]{3,})\b")
 

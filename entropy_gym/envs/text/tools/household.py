@@ -44,10 +44,14 @@ from entropy_gym.envs.text.tools.transcript import Transcript
 
 LOOK = Tool("look", "describe the room you are in")
 INVENTORY = Tool("inventory", "list what you hold")
-GO = Tool("go", "walk through a door to a neighbouring room", (Param("room", "a room next to this one"),))
+GO = Tool(
+    "go", "walk through a door to a neighbouring room", (Param("room", "a room next to this one"),)
+)
 OPEN = Tool("open", "open a closed box in this room", (Param("container", "a box here"),))
 UNLOCK = Tool(
-    "unlock", "unlock a locked box in this room with a key you hold", (Param("container", "a box here"),)
+    "unlock",
+    "unlock a locked box in this room with a key you hold",
+    (Param("container", "a box here"),),
 )
 TAKE = Tool("take", "pick up an item you can see in this room", (Param("item", "a visible item"),))
 PUT = Tool(
@@ -126,7 +130,9 @@ class HouseEpisode(Episode):
         """Items you can take here -> their container."""
         out = {}
         for c, r in self.world.containers.items():
-            if r == self.state.room and (c in self.world.surfaces or self.state.status[c] == "open"):
+            if r == self.state.room and (
+                c in self.world.surfaces or self.state.status[c] == "open"
+            ):
                 for item in self.state.contents[c]:
                     out[item] = c
         return out
@@ -252,6 +258,11 @@ class Household(Family):
     def __init__(self, difficulty: str = "medium", **overrides: int) -> None:
         super().__init__(difficulty, **overrides)
         p = self.params
+        if p["locks"] + p["decoys"] > len(KEY_METALS):
+            raise ValueError(
+                f"Household needs locks + decoys <= {len(KEY_METALS)} (one key metal each); "
+                f"got locks={p['locks']}, decoys={p['decoys']}"
+            )
         if p["rooms"] < 2 * p["distance"] + 1:
             raise ValueError(
                 f"Household needs rooms >= 2 * distance + 1 so every room has one at that "

@@ -32,8 +32,11 @@ from entropy_gym.envs.text.tools.names import (
 )
 from entropy_gym.envs.text.tools.transcript import Transcript
 
-SEARCH = Tool("search", "find an entity by its exact name; returns its id and type",
-              (Param("name", "the entity's full name"),))
+SEARCH = Tool(
+    "search",
+    "find an entity by its exact name; returns its id and type",
+    (Param("name", "the entity's full name"),),
+)
 FIELDS = Tool("fields", "list the fields of an entity", (Param("id", "an entity id, e.g. P-1234"),))
 GET = Tool(
     "get",
@@ -123,7 +126,9 @@ class KBEpisode(Episode):
             raise ToolError(f"no entity is named {name!r}")
         ent = self.world.entities[eid]
         self._reveal_id(eid)
-        return Outcome(f"{ent.name} is {eid} ({ent.type}).", milestone=self._milestone("search", ent.name))
+        return Outcome(
+            f"{ent.name} is {eid} ({ent.type}).", milestone=self._milestone("search", ent.name)
+        )
 
     def tool_fields(self, eid: str) -> Outcome:
         ent = self._entity(eid)
@@ -137,12 +142,16 @@ class KBEpisode(Episode):
             target = self.world.entities[ent.links[key]]
             self._reveal_id(target.id)
             self._reveal_name(target.name)
-            return Outcome(f"{ent.id}.{key} = {target.id} ({target.name}, {target.type})", milestone=milestone)
+            return Outcome(
+                f"{ent.id}.{key} = {target.id} ({target.name}, {target.type})", milestone=milestone
+            )
         if key in ent.attrs:
             value = ent.attrs[key]
             self._reveal_value(value)
             return Outcome(f"{ent.id}.{key} = {value}", milestone=milestone)
-        raise ToolError(f"a {ent.type} has no field {name!r}; its fields are: {', '.join(FIELD_ORDER[ent.type])}")
+        raise ToolError(
+            f"a {ent.type} has no field {name!r}; its fields are: {', '.join(FIELD_ORDER[ent.type])}"
+        )
 
     def tool_answer(self, value: str) -> Outcome:
         correct = value.strip().lower() == self.world.answer.lower()
@@ -228,7 +237,8 @@ class KnowledgeBase(Family):
         if path_fields:
             lines.append(
                 "Follow these fields in order, each leads to the next entity: "
-                + ", ".join(path_fields) + "."
+                + ", ".join(path_fields)
+                + "."
             )
         lines.append(f"Answer with the value of the field {final_attr} of the entity you reach.")
         episode = KBEpisode("\n".join(lines), world, KBState())
@@ -266,7 +276,9 @@ class KnowledgeBase(Family):
         return out
 
     _START = re.compile(r"^Start from the \w+ named (.+)\.$", re.M)
-    _PATH = re.compile(r"^Follow these fields in order, each leads to the next entity: (.+)\.$", re.M)
+    _PATH = re.compile(
+        r"^Follow these fields in order, each leads to the next entity: (.+)\.$", re.M
+    )
     _ATTR = re.compile(r"^Answer with the value of the field (\w+) of", re.M)
     _ID = re.compile(r"\b([PCL]-\d{4})\b")
 

@@ -14,82 +14,104 @@ import numpy as np
 
 T = TypeVar("T")
 
-FIRST_NAMES = (
-    "Ilva", "Tomas", "Orla", "Benno", "Marit", "Casen", "Ysolde", "Pavo", "Luned", "Arvid",
-    "Sefa", "Doran", "Kerys", "Halvar", "Nadia", "Quill", "Ronja", "Evander", "Talia", "Olek",
-    "Brisa", "Jory", "Mireille", "Stellan", "Wenna", "Idris", "Fenna", "Castor", "Liesl", "Ambrose",
-    "Noor", "Teodor", "Saskia", "Elio", "Vesna", "Rurik", "Imke", "Lazlo", "Oriane", "Bastian",
-    "Yara", "Cosmin", "Hedda", "Pim", "Zelie", "Anouk", "Gideon", "Maelis",
+FIRST_NAMES = tuple(
+    (
+        "Ilva Tomas Orla Benno Marit Casen Ysolde Pavo Luned Arvid Sefa Doran Kerys Halvar Nadia "
+        "Quill Ronja Evander Talia Olek Brisa Jory Mireille Stellan Wenna Idris Fenna Castor "
+        "Liesl Ambrose Noor Teodor Saskia Elio Vesna Rurik Imke Lazlo Oriane Bastian Yara Cosmin "
+        "Hedda Pim Zelie Anouk Gideon Maelis"
+    ).split(" ")
 )
-LAST_NAMES = (
-    "Moren", "Vask", "Tellby", "Orrin", "Quist", "Halden", "Brevik", "Saltor", "Dunmore", "Feyer",
-    "Karsk", "Lindqvist", "Marlow", "Nysted", "Ostrava", "Pellan", "Ravensby", "Strand", "Tovey", "Ulmer",
-    "Varga", "Wendt", "Yarrow", "Zabel", "Ashgrove", "Birkett", "Corvell", "Delacroix", "Eskin", "Falk",
-    "Gorse", "Hollin", "Ivers", "Jansky", "Kettle", "Lusk", "Mardell", "Norrby", "Oakes", "Prent",
-    "Rusk", "Sorrel", "Thane", "Umber", "Vinter", "Wicke", "Yoder", "Zorn",
+LAST_NAMES = tuple(
+    (
+        "Moren Vask Tellby Orrin Quist Halden Brevik Saltor Dunmore Feyer Karsk Lindqvist Marlow "
+        "Nysted Ostrava Pellan Ravensby Strand Tovey Ulmer Varga Wendt Yarrow Zabel Ashgrove "
+        "Birkett Corvell Delacroix Eskin Falk Gorse Hollin Ivers Jansky Kettle Lusk Mardell "
+        "Norrby Oakes Prent Rusk Sorrel Thane Umber Vinter Wicke Yoder Zorn"
+    ).split(" ")
 )
-COMPANY_WORDS = (
-    "Vantor", "Quillon", "Arbex", "Solvane", "Merid", "Calyx", "Dovetail", "Eskar", "Fennic", "Galvo",
-    "Halcyon", "Isotra", "Juniper", "Kestrel", "Lumen", "Mosaic", "Nimbus", "Orrery", "Pallas", "Quorra",
-    "Rivet", "Sable", "Tessel", "Umbra", "Verity", "Wexley", "Xylo", "Yonder", "Zephyr", "Brightwell",
-    "Cobble", "Drumlin", "Ember", "Flint", "Granary", "Heron",
+COMPANY_WORDS = tuple(
+    (
+        "Vantor Quillon Arbex Solvane Merid Calyx Dovetail Eskar Fennic Galvo Halcyon Isotra "
+        "Juniper Kestrel Lumen Mosaic Nimbus Orrery Pallas Quorra Rivet Sable Tessel Umbra Verity "
+        "Wexley Xylo Yonder Zephyr Brightwell Cobble Drumlin Ember Flint Granary Heron"
+    ).split(" ")
 )
-COMPANY_KINDS = ("Labs", "Works", "Systems", "Foods", "Freight", "Textiles", "Energy", "Press", "Mills", "Optics")
-CITY_HEADS = ("Qu", "Tar", "Vel", "Mor", "Ash", "Bri", "Cal", "Dun", "Esk", "Fal", "Gal", "Hav", "Ist", "Kel", "Lor", "Nor")
-CITY_TAILS = ("essa", "vik", "mont", "ora", "wick", "dale", "aro", "holm", "ford", "ene", "grad", "ley", "mouth", "stad")
+COMPANY_KINDS = tuple(
+    ("Labs Works Systems Foods Freight Textiles Energy Press Mills Optics").split(" ")
+)
+CITY_HEADS = tuple(("Qu Tar Vel Mor Ash Bri Cal Dun Esk Fal Gal Hav Ist Kel Lor Nor").split(" "))
+CITY_TAILS = tuple(("essa vik mont ora wick dale aro holm ford ene grad ley mouth stad").split(" "))
 
-DIR_NAMES = (
-    "alpha", "archive", "assets", "backup", "bin", "cache", "config", "data", "docs", "drafts",
-    "exports", "fixtures", "home", "images", "inbox", "lib", "logs", "media", "misc", "notes",
-    "old", "opt", "outbox", "projects", "public", "reports", "res", "scratch", "share", "src",
-    "staging", "static", "store", "sync", "temp", "tests", "tools", "uploads", "vault", "work",
-    "zeta", "beta", "gamma", "delta", "orbit", "north", "south", "east", "west", "spring",
-    "summer", "autumn", "winter", "ledger", "atlas", "harbor", "meadow", "quarry", "signal", "tundra",
+DIR_NAMES = tuple(
+    (
+        "alpha archive assets backup bin cache config data docs drafts exports fixtures home "
+        "images inbox lib logs media misc notes old opt outbox projects public reports res "
+        "scratch share src staging static store sync temp tests tools uploads vault work zeta "
+        "beta gamma delta orbit north south east west spring summer autumn winter ledger atlas "
+        "harbor meadow quarry signal tundra"
+    ).split(" ")
 )
-FILE_STEMS = (
-    "notes", "todo", "readme", "draft", "summary", "list", "plan", "memo", "log", "report",
-    "index", "budget", "minutes", "agenda", "ideas", "journal", "inventory", "roster", "schedule", "recipe",
-    "letter", "outline", "review", "checklist", "receipt", "manifest", "sketch", "status", "backlog", "digest",
+FILE_STEMS = tuple(
+    (
+        "notes todo readme draft summary list plan memo log report index budget minutes agenda "
+        "ideas journal inventory roster schedule recipe letter outline review checklist receipt "
+        "manifest sketch status backlog digest"
+    ).split(" ")
 )
-FILE_EXTS = (".txt", ".md", ".log", ".csv")
-KEYWORDS = (
-    "ORCHID", "COBALT", "PELICAN", "SAFFRON", "GRANITE", "LANTERN", "MOSSWOOD", "QUARTZ", "TAMARIND",
-    "VERMILION", "WALRUS", "ZEPHYRINE", "AMBERLY", "BRAMBLE", "CINDER", "DAMASK", "EMBERTON", "FOXGLOVE",
-    "GALLEON", "HEMLOCK", "INDIGO", "JUNIPERA", "KRAKEN", "LUPINE", "MARIGOLD", "NETTLE", "OBSIDIAN",
-    "PAPRIKA", "QUILLON", "RHUBARB", "SEQUOIA", "THISTLE", "UMBRELLA", "VALERIAN", "WISTERIA", "YARROWIN",
-    "ZINNIA", "ALDER", "BASALT", "CAMPHOR", "DYNAMO", "EGRET", "FERRULE", "GYPSUM", "HALIBUT", "IBEX",
-    "JASPER", "KELPIE", "LICHEN", "MAGPIE", "NUTMEG", "OSPREY", "PUMICE", "QUETZAL", "RAVELIN", "SORBET",
-    "TOPAZ", "URCHIN", "VORTEX", "WOMBAT",
+FILE_EXTS = tuple((".txt .md .log .csv").split(" "))
+KEYWORDS = tuple(
+    (
+        "ORCHID COBALT PELICAN SAFFRON GRANITE LANTERN MOSSWOOD QUARTZ TAMARIND VERMILION WALRUS "
+        "ZEPHYRINE AMBERLY BRAMBLE CINDER DAMASK EMBERTON FOXGLOVE GALLEON HEMLOCK INDIGO "
+        "JUNIPERA KRAKEN LUPINE MARIGOLD NETTLE OBSIDIAN PAPRIKA QUILLON RHUBARB SEQUOIA THISTLE "
+        "UMBRELLA VALERIAN WISTERIA YARROWIN ZINNIA ALDER BASALT CAMPHOR DYNAMO EGRET FERRULE "
+        "GYPSUM HALIBUT IBEX JASPER KELPIE LICHEN MAGPIE NUTMEG OSPREY PUMICE QUETZAL RAVELIN "
+        "SORBET TOPAZ URCHIN VORTEX WOMBAT"
+    ).split(" ")
 )
-NOISE_WORDS = (
-    "meeting", "moved", "budget", "review", "pending", "draft", "shipment", "backup", "weekly", "quarter",
-    "invoice", "sample", "cleanup", "migrate", "version", "summary", "template", "printer", "coffee", "lunch",
-    "holiday", "ticket", "server", "window", "garden", "bicycle", "paint", "lamp", "parcel", "schedule",
+NOISE_WORDS = tuple(
+    (
+        "meeting moved budget review pending draft shipment backup weekly quarter invoice sample "
+        "cleanup migrate version summary template printer coffee lunch holiday ticket server "
+        "window garden bicycle paint lamp parcel schedule"
+    ).split(" ")
 )
 
-ROOMS = (
-    "kitchen", "hallway", "bedroom", "study", "bathroom", "garage", "pantry", "attic", "cellar",
-    "living room", "library", "nursery", "laundry", "dining room", "workshop", "conservatory",
-    "guest room", "office",
+ROOMS = tuple(
+    (
+        "kitchen,hallway,bedroom,study,bathroom,garage,pantry,attic,cellar,living room,library,"
+        "nursery,laundry,dining room,workshop,conservatory,guest room,office"
+    ).split(",")
 )
-MATERIALS = (
-    "oak", "pine", "walnut", "steel", "tin", "wicker", "red", "blue", "green", "grey", "white",
-    "black", "yellow", "cedar", "birch", "copper", "glass", "maple", "plastic", "velvet",
+MATERIALS = tuple(
+    (
+        "oak pine walnut steel tin wicker red blue green grey white black yellow cedar birch "
+        "copper glass maple plastic velvet"
+    ).split(" ")
 )
 #: Container kinds that can be opened, closed and locked.
-BOXES = ("chest", "cabinet", "drawer", "box", "safe", "trunk", "wardrobe", "locker", "crate", "case", "cupboard", "strongbox")
+BOXES = tuple(
+    ("chest cabinet drawer box safe trunk wardrobe locker crate case cupboard strongbox").split(" ")
+)
 #: Open surfaces things can be put on (never closed).
-SURFACES = ("table", "shelf", "counter", "bench", "desk", "basket", "tray", "rack")
-KEY_METALS = (
-    "brass", "iron", "silver", "copper", "bronze", "steel", "gold", "nickel", "pewter", "zinc",
-    "chrome", "cobalt", "titanium", "platinum", "lead", "tin",
+SURFACES = tuple(("table shelf counter bench desk basket tray rack").split(" "))
+KEY_METALS = tuple(
+    (
+        "brass iron silver copper bronze steel gold nickel pewter zinc chrome cobalt titanium "
+        "platinum lead tin"
+    ).split(" ")
 )
-ITEMS = (
-    "ring", "mug", "book", "candle", "scarf", "watch", "compass", "teapot", "spoon", "vase",
-    "lantern", "kite", "globe", "flute", "glove", "hat", "locket", "map", "pen", "bell",
-    "brush", "clock", "dice", "fan", "jar", "kettle", "mirror", "notebook", "pillow", "radio",
+ITEMS = tuple(
+    (
+        "ring mug book candle scarf watch compass teapot spoon vase lantern kite globe flute "
+        "glove hat locket map pen bell brush clock dice fan jar kettle mirror notebook pillow "
+        "radio"
+    ).split(" ")
 )
-ITEM_ADJECTIVES = ("silver", "blue", "old", "tiny", "striped", "golden", "wooden", "red", "green", "paper", "woollen", "cracked")
+ITEM_ADJECTIVES = tuple(
+    ("silver blue old tiny striped golden wooden red green paper woollen cracked").split(" ")
+)
 
 
 class Draw:
@@ -120,6 +142,15 @@ class Draw:
         """``k`` distinct elements of ``pool`` in random order (a partial Fisher-Yates shuffle)."""
         if k > len(pool):
             raise ValueError(f"cannot draw {k} distinct names from a pool of {len(pool)}")
+        if 4 * k <= len(pool):  # few from many: rejection is cheaper than copying the pool
+            seen: set[int] = set()
+            out = []
+            while len(out) < k:
+                j = int(self._random() * len(pool))
+                if j not in seen:
+                    seen.add(j)
+                    out.append(pool[j])
+            return out
         items = list(pool)
         for i in range(k):
             j = i + int(self._random() * (len(items) - i))

@@ -20,9 +20,16 @@ Conventions shared with ``ToolTask/`` (:mod:`~entropy_gym.envs.text.tools.transc
   completes the task (success or failure), ``truncated`` after ``max_turns`` calls;
 - ``info["episode_metrics"]``: success (completed with score 100), turns, invalid-call rate,
   final score / 100;
-- ``get_state()``/``set_state()``: ScienceWorld has no snapshot, but it is deterministic for a
-  variation, so a state is the variation plus the commands so far, and restoring reloads the
-  variation and replays them (cost: one simulator step per replayed command).
+- ``get_state()``/``set_state()``: ScienceWorld has no snapshot, so a state is the variation
+  plus the commands so far, and restoring reloads the variation and replays them (cost: one
+  simulator step per command). The replay is checked: every command must score and parse as it
+  did, else ``set_state`` raises.
+
+ScienceWorld is not bit-for-bit reproducible: between loads of the same variation it may list
+a room's objects in another order and give look-alike objects (several paints) other names in
+its valid-command list (Java hash order). The ids are therefore registered with
+``nondeterministic=True``; scores and the world's state do reproduce, and after a restore the
+admissible list comes from the live simulator, so its names are valid there.
 
 ``reset(seed=...)`` draws the variation from the chosen split (``train``, ``dev``, ``test``)
 with the env's seeded generator; ``options={"variation": i}`` picks one explicitly.
@@ -52,20 +59,41 @@ from entropy_gym.envs.text.tools.transcript import (
 #: ScienceWorld 1.2's 30 task names (``ScienceWorldEnv.get_task_names()``), listed here so that
 #: registration needs neither the package nor a JVM.
 TASKS = (
-    "boil", "change-the-state-of-matter-of", "chemistry-mix", "chemistry-mix-paint-secondary-color",
-    "chemistry-mix-paint-tertiary-color", "find-animal", "find-living-thing", "find-non-living-thing",
-    "find-plant", "freeze", "grow-fruit", "grow-plant", "identify-life-stages-1",
-    "identify-life-stages-2", "inclined-plane-determine-angle",
-    "inclined-plane-friction-named-surfaces", "inclined-plane-friction-unnamed-surfaces",
-    "lifespan-longest-lived", "lifespan-longest-lived-then-shortest-lived",
-    "lifespan-shortest-lived", "measure-melting-point-known-substance",
-    "measure-melting-point-unknown-substance", "melt", "mendelian-genetics-known-plant",
-    "mendelian-genetics-unknown-plant", "power-component",
-    "power-component-renewable-vs-nonrenewable-energy", "test-conductivity",
-    "test-conductivity-of-unknown-substances", "use-thermometer",
+    "boil",
+    "change-the-state-of-matter-of",
+    "chemistry-mix",
+    "chemistry-mix-paint-secondary-color",
+    "chemistry-mix-paint-tertiary-color",
+    "find-animal",
+    "find-living-thing",
+    "find-non-living-thing",
+    "find-plant",
+    "freeze",
+    "grow-fruit",
+    "grow-plant",
+    "identify-life-stages-1",
+    "identify-life-stages-2",
+    "inclined-plane-determine-angle",
+    "inclined-plane-friction-named-surfaces",
+    "inclined-plane-friction-unnamed-surfaces",
+    "lifespan-longest-lived",
+    "lifespan-longest-lived-then-shortest-lived",
+    "lifespan-shortest-lived",
+    "measure-melting-point-known-substance",
+    "measure-melting-point-unknown-substance",
+    "melt",
+    "mendelian-genetics-known-plant",
+    "mendelian-genetics-unknown-plant",
+    "power-component",
+    "power-component-renewable-vs-nonrenewable-energy",
+    "test-conductivity",
+    "test-conductivity-of-unknown-substances",
+    "use-thermometer",
 )
 SPLITS = ("train", "dev", "test")
 NO_MATCH = "No known action matches that input."
+#: How ScienceWorld answers a command it cannot parse (a legal, invalid turn).
+PARSE_FAILURES = (NO_MATCH, "Unknown action.")
 MAX_CALL_CHARS = 300
 MAX_TASK_CHARS = 2000
 
@@ -107,6 +135,7 @@ def register() -> None:
                 description=f"ScienceWorld task {task!r} (easy simplifications; needs Java)",
                 entry_point="entropy_gym.envs.text.tools.scienceworld:ScienceWorldEnv",
                 kwargs={"task": task},
+                nondeterministic=True,
                 reference_source="no reference score: ScienceWorld's gold paths are not "
                 "optimal; success rates are raw",
             )
@@ -120,6 +149,7 @@ class ScienceWorldState:
     config: tuple[str, str, str]
     variation: int
     commands: tuple[str, ...]
+    outcomes: tuple[tuple[int, bool], ...]  # (score, parsed) after each command
     observation: str
     turn: int
     invalid_calls: int
@@ -155,7 +185,7 @@ class ScienceWorldEnv(gym.Env[str, str]):
         simplifications: str = "easy",
         max_turns: int = 100,
         max_result_chars: int = 4000,
-        max_first_calls_chars: int = 20000,
+        max_first_calls_chars: int = 8000,
         render_mode: str | None = None,
     ) -> None:
         if task not in TASKS:
@@ -184,9 +214,9 @@ class ScienceWorldEnv(gym.Env[str, str]):
         self.action_space = gym.spaces.Text(max_length=4096, min_length=0, charset=CHARSET)
         self._sim: Any = None
         self._variations: list[int] | None = None
-        self._loaded: int | None = None
         self._variation = -1
         self._commands: list[str] = []
+        self._outcomes: list[tuple[int, bool]] = []
         self._obs = ""
         self._turn = self._invalid = self._score = 0
         self._done, self._success = True, False
@@ -204,15 +234,14 @@ class ScienceWorldEnv(gym.Env[str, str]):
                 "test": self._sim.get_variations_test,
             }
             self._sim.load(self.task, 0, self.simplifications)
-            self._loaded = 0
             self._variations = list(variations[self.split]())
         return self._sim
 
     def _start(self, variation: int) -> tuple[str, dict[str, Any]]:
+        # Always load: ScienceWorld's own reset() keeps counters that change the names in its
+        # valid-command list, so only a fresh load makes an episode start exactly the same.
         sim = self._simulator()
-        if self._loaded != variation:
-            sim.load(self.task, variation, self.simplifications)
-            self._loaded = variation
+        sim.load(self.task, variation, self.simplifications)
         return sim.reset()
 
     # -- Gymnasium API ---------------------------------------------------------------------
@@ -227,7 +256,7 @@ class ScienceWorldEnv(gym.Env[str, str]):
             variation = self._variations[int(self.np_random.integers(len(self._variations)))]
         look, info = self._start(int(variation))
         self._variation = int(variation)
-        self._commands = []
+        self._commands, self._outcomes = [], []
         self._turn = self._invalid = 0
         self._score = int(info["score"])  # ScienceWorld may credit the opening room already
         self._done, self._success = False, False
@@ -262,14 +291,17 @@ class ScienceWorldEnv(gym.Env[str, str]):
             reward = (score - self._score) / 100.0
             terminated = bool(completed)
             self._admissible = list(info["valid"])
-            if text.strip() == NO_MATCH:
-                error = NO_MATCH
+            if text.strip().startswith(PARSE_FAILURES):
+                error = text.strip()
+            self._outcomes.append((score, not error))
             result = text
         if error:
             self._invalid += 1
         self._score = score
         result, cut = clip(guard_lines(result), self.max_result_chars)
-        self._obs += turn(self._turn, one_line(command or self._echo(action), MAX_CALL_CHARS), result)
+        self._obs += turn(
+            self._turn, one_line(command or self._echo(action), MAX_CALL_CHARS), result
+        )
         self._success = terminated and score >= 100
         truncated = not terminated and self._turn >= self.max_turns
         self._done = terminated or truncated
@@ -294,7 +326,6 @@ class ScienceWorldEnv(gym.Env[str, str]):
         if self._sim is not None:
             self._sim.close()
             self._sim = None
-            self._loaded = None
 
     # -- extras ----------------------------------------------------------------------------
     def task_info(self) -> dict[str, Any]:
@@ -330,6 +361,7 @@ class ScienceWorldEnv(gym.Env[str, str]):
             config=(self.task, self.split, self.simplifications),
             variation=self._variation,
             commands=tuple(self._commands),
+            outcomes=tuple(self._outcomes),
             observation=self._obs,
             turn=self._turn,
             invalid_calls=self._invalid,
@@ -341,21 +373,31 @@ class ScienceWorldEnv(gym.Env[str, str]):
         )
 
     def set_state(self, state: ScienceWorldState) -> None:
-        """Reload the variation and replay the saved commands, then restore the counters."""
+        """Reload the variation and replay the saved commands, then restore the counters.
+
+        Raises ``RuntimeError`` if a replayed command scores or parses differently than it did
+        (possible when it named a look-alike object, whose name can change between loads).
+        """
         if state.config != (self.task, self.split, self.simplifications):
             raise ValueError(
                 f"state was saved by ScienceWorld {state.config}; this env is "
                 f"{(self.task, self.split, self.simplifications)}"
             )
-        self._start(state.variation)
-        for command in state.commands:
-            self._sim.step(command)
+        _, info = self._start(state.variation)
+        for k, (command, saved) in enumerate(zip(state.commands, state.outcomes)):
+            text, _, _, info = self._sim.step(command)
+            now = (int(info["score"]), not text.strip().startswith(PARSE_FAILURES))
+            if now != saved:
+                raise RuntimeError(
+                    f"ScienceWorld replay diverged at command {k + 1} ({command!r}): "
+                    f"(score, parsed) was {saved}, now {now}"
+                )
         self._variation = state.variation
-        self._commands = list(state.commands)
+        self._commands, self._outcomes = list(state.commands), list(state.outcomes)
         self._obs = state.observation
         self._turn, self._invalid, self._score = state.turn, state.invalid_calls, state.score
         self._done, self._success = state.done, state.success
-        self._admissible = list(state.admissible)
+        self._admissible = [] if state.done else list(info["valid"])
         self.np_random.bit_generator.state = state.rng_state
 
     # -- helpers ---------------------------------------------------------------------------

@@ -41,7 +41,7 @@ _SECTION = re.compile(r"^\[(system|task)\]\n|^\[call (\d+)\] ([^\n]*)\n\[result 
 
 def printable(text: str) -> str:
     """``text`` with every character outside :data:`CHARSET` replaced by ``?``."""
-    if text.isascii() and text.isprintable():
+    if _NON_PRINTABLE.search(text) is None:
         return text
     return _NON_PRINTABLE.sub("?", text)
 
@@ -83,6 +83,13 @@ def turn(n: int, call: str, result: str) -> str:
 def turn_overhead(max_turns: int) -> int:
     """Characters one turn adds besides its call and result text (markers, newlines)."""
     return len(turn(max_turns, "", ""))
+
+
+def call_prompt(observation: str) -> str:
+    """The text a causal LM continues with the next call: the conversation plus the next
+    ``[call N] `` marker. Every admissible call ``c`` is the continuation ``c + "\n"`` of this
+    one shared prefix, which is what candidate scoring with a shared prefix needs."""
+    return f"{observation}[call {observation.count(chr(10) + '[result ') + 1}] "
 
 
 @dataclass(frozen=True)
