@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quote  # the C encoder json.dumps uses
 from typing import Any
 
@@ -65,20 +64,34 @@ class Tool:
         }
 
 
-@lru_cache(maxsize=1 << 16)
 def format_call(tool: str, values: tuple[str, ...] = (), names: tuple[str, ...] = ()) -> str:
     """The canonical text of a call: ``{"tool": "get", "args": {"id": "P-1", "field": "x"}}``.
 
-    ``names`` and ``values`` are the parameters in the tool's declared order. Cached: tasks
-    format the same few hundred calls over and over when they list admissible actions.
+    ``names`` and ``values`` are the parameters in the tool's declared order.
     """
     args = ", ".join([f"{_quote(n)}: {_quote(v)}" for n, v in zip(names, values)])
     return f'{{"tool": {_quote(tool)}, "args": {{{args}}}}}'
 
 
+#: Canonical calls formatted recently, both ways: (tool name, values) -> text -> (tool, values).
+#: Tasks list the same calls turn after turn, and agents send listed calls back verbatim; the
+#: registry makes both a dict lookup. Bounded: cleared when it reaches ``_KNOWN_MAX`` entries.
+_TEXT: dict[tuple[str, tuple[str, ...]], str] = {}
+_CALL: dict[str, tuple[Tool, tuple[str, ...]]] = {}
+_KNOWN_MAX = 1 << 16
+
+
 def call_text(tool: Tool, *values: str) -> str:
     """Canonical text of calling ``tool`` with ``values`` in parameter order."""
-    return format_call(tool.name, values, tool.param_names)
+    key = (tool.name, values)
+    text = _TEXT.get(key)
+    if text is None:
+        if len(_TEXT) >= _KNOWN_MAX:
+            _TEXT.clear()
+            _CALL.clear()
+        text = _TEXT[key] = format_call(tool.name, values, tool.param_names)
+        _CALL[text] = (tool, values)
+    return text
 
 
 def _as_string(name: str, value: Any) -> str:
@@ -102,6 +115,11 @@ def parse_call(reply: str, tools: dict[str, Tool]) -> tuple[Tool, tuple[str, ...
     Raises :class:`CallError` for no JSON object, a JSON error, a missing or unknown tool, and
     missing, unknown or non-string arguments.
     """
+    known = _CALL.get(reply)
+    if known is not None:  # a canonical call formatted by call_text: no JSON parsing needed
+        tool = tools.get(known[0].name)
+        if tool is not None and tool.param_names == known[0].param_names:
+            return tool, known[1]
     start = reply.find("{")
     if start < 0:
         raise CallError(

@@ -159,7 +159,6 @@ class ToolTaskEnv(gym.Env[str, str]):
         self._done = True
         self._success = False
         self._admissible: list[str] = []
-        self._parsed: dict[str, tuple[Any, tuple[str, ...]]] = {}  # reply -> parsed call
 
     # -- Gymnasium API ---------------------------------------------------------------------
     def reset(
@@ -196,16 +195,10 @@ class ToolTaskEnv(gym.Env[str, str]):
         outcome = None
         tool_name = ""
         error = ""
-        echo = one_line(action if isinstance(action, str) else repr(action), MAX_CALL_CHARS)
+        echo = ""
         try:
             reply = self._reply_text(action)
-            parsed = self._parsed.get(reply)
-            if parsed is None:
-                parsed = parse_call(reply, self.family.tool_map)
-                if len(self._parsed) >= 4096:
-                    self._parsed.clear()
-                self._parsed[reply] = parsed
-            tool, values = parsed
+            tool, values = parse_call(reply, self.family.tool_map)
             tool_name = tool.name
             echo = call_text(tool, *values)
             outcome = self._episode.call(tool, values)
@@ -214,6 +207,8 @@ class ToolTaskEnv(gym.Env[str, str]):
             error = str(err)
             result = f"Error: {error}"
             self._invalid += 1
+            if not echo:  # not even parsed: echo the raw reply, made safe for its line
+                echo = one_line(action if isinstance(action, str) else repr(action), MAX_CALL_CHARS)
         result, cut = clip(guard_lines(result), self.max_result_chars)
         self._obs += turn(self._turn, echo, result)
 

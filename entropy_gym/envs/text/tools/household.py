@@ -70,6 +70,7 @@ def article(noun: str) -> str:
 class HouseWorld:
     doors: dict[str, tuple[str, ...]]  # room -> neighbouring rooms
     containers: dict[str, str]  # container -> room, in description order
+    by_room: dict[str, tuple[str, ...]]  # room -> its containers, in description order
     surfaces: frozenset[str]  # containers that are open surfaces
     keys: dict[str, str]  # key item -> the box it opens
     goal_item: str
@@ -110,7 +111,7 @@ class HouseEpisode(Episode):
 
     def describe(self) -> str:
         room = self.state.room
-        here = [self._container(c) for c, r in self.world.containers.items() if r == room]
+        here = [self._container(c) for c in self.world.by_room[room]]
         return (
             f"You are in the {room}. Doors: {', '.join(self.world.doors[room])}. "
             f"Here: {', '.join(here) if here else 'nothing'}."
@@ -129,10 +130,8 @@ class HouseEpisode(Episode):
     def _visible(self) -> dict[str, str]:
         """Items you can take here -> their container."""
         out = {}
-        for c, r in self.world.containers.items():
-            if r == self.state.room and (
-                c in self.world.surfaces or self.state.status[c] == "open"
-            ):
+        for c in self.world.by_room[self.state.room]:
+            if c in self.world.surfaces or self.state.status[c] == "open":
                 for item in self.state.contents[c]:
                     out[item] = c
         return out
@@ -220,9 +219,7 @@ class HouseEpisode(Episode):
         calls = [call_text(LOOK), call_text(INVENTORY)]
         calls.extend(call_text(GO, r) for r in w.doors[s.room])
         receptacles = []
-        for c, r in w.containers.items():
-            if r != s.room:
-                continue
+        for c in w.by_room[s.room]:
             if c in w.surfaces or s.status[c] == "open":
                 receptacles.append(c)
             elif s.status[c] == "closed":
@@ -345,6 +342,7 @@ class Household(Family):
         world = HouseWorld(
             doors=doors,
             containers=containers,
+            by_room={r: tuple(c for c in containers if containers[c] == r) for r in rooms},
             surfaces=frozenset(surface_names),
             keys=keys,
             goal_item=goal_item,
@@ -356,7 +354,7 @@ class Household(Family):
         house_map = "\n".join(f"- {r}: {', '.join(doors[r])}" for r in sorted(rooms))
         episode.task = (
             f"Put the {goal_item} on the {goal} in the {goal_room}, then call done.\n"
-            f"The {goal_item} is locked away. Start with the {chain[0]} in the {chain_rooms[0]}; "
+            f"The {goal_item} is stored away. Start with the {chain[0]} in the {chain_rooms[0]}; "
             "every key is tagged with the box it opens.\n"
             f"House map (each room and its doors):\n{house_map}\n{episode.describe()}"
         )
