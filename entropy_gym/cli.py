@@ -59,6 +59,84 @@ def cmd_agents(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- tool tasks (ToolTask/, ScienceWorld/) --------------------------------------------------
+def _kwargs(pairs: Sequence[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--kw expects key=value, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def cmd_tooltask(args: argparse.Namespace) -> int:
+    """Print one episode's conversation, or measure the random and oracle agents' success."""
+    import gymnasium as gym
+
+    try:
+        return _tooltask(args)
+    except (ValueError, gym.error.Error) as err:  # bad id or env kwargs: bad input, not a crash
+        raise ConfigError(str(err)) from err
+
+
+def _tooltask(args: argparse.Namespace) -> int:
+    import entropy_gym  # noqa: F401  (registers the ids)
+    from entropy_gym.agents.registry import make_agent
+    from entropy_gym.agents.tools.rollout import calibrate, play_episode
+    from entropy_gym.registration import env_cards
+
+    kwargs = _kwargs(args.kw)
+    if args.action == "show":
+        if not args.env:
+            raise ConfigError("tooltask show needs an env id, e.g. ToolTask/FileTree-easy-v0")
+        agent = make_agent(args.agent)
+        text, ret, metrics = play_episode(agent, args.env, seed=args.seed, env_kwargs=kwargs)
+        print(text)
+        print(f"return {ret:g}; " + ", ".join(f"{k} {v:g}" for k, v in metrics.items()))
+        return 0
+    cards = env_cards("tool-task")
+    ids = [args.env] if args.env else [c.id for c in cards if c.id.startswith("ToolTask/")]
+    rows, scores = [], {}
+    for eid in ids:
+        rnd, orc = calibrate(
+            eid,
+            args.episodes,
+            args.oracle_episodes,
+            seed=args.seed,
+            num_envs=args.num_envs,
+            env_kwargs=kwargs,
+        )
+        scores[eid] = round(rnd["success"], 4)
+        print(f"{eid}: random {rnd['success']:.4f}", file=sys.stderr, flush=True)
+        rows.append(
+            [
+                eid,
+                f"{rnd['success']:.4f}",
+                f"{rnd['success_se']:.4f}",
+                f"{rnd['length']:.1f}",
+                f"{rnd['entropy_mean']:.2f}",
+                f"{orc['success']:.2f}",
+                f"{orc['turns']:.0f}",
+            ]
+        )
+    header = [
+        "id",
+        "random success",
+        "se",
+        "random turns",
+        "random entropy",
+        "oracle success",
+        "oracle turns",
+    ]
+    _print_table(rows, header)
+    print("\nRANDOM_SCORES = " + json.dumps(scores, indent=4))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from entropy_gym import __version__
@@ -79,6 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("agents", help="list agents, interventions and their hooks")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_agents)
+
+    p = sub.add_parser("tooltask", help="tool tasks: print an episode, or calibrate random scores")
+    p.add_argument(
+        "action",
+        choices=("show", "calibrate"),
+        help="show: one episode's conversation; calibrate: random/oracle success rates",
+    )
+    p.add_argument("env", nargs="?", help="env id (calibrate: default every ToolTask/ id)")
+    p.add_argument("--agent", default="tool_oracle", help="agent for show (default tool_oracle)")
+    p.add_argument("--seed", type=int, default=0, help="env and agent seed (default 0)")
+    p.add_argument("--kw", action="append", default=[], metavar="KEY=VALUE", help="env kwarg")
+    p.add_argument("--episodes", type=int, default=4000, help="random-agent episodes per id")
+    p.add_argument("--oracle-episodes", type=int, default=100, help="oracle episodes per id")
+    p.add_argument("--num-envs", type=int, default=16, help="envs stepped together")
+    p.set_defaults(func=cmd_tooltask)
 
     return parser
 

@@ -22,6 +22,9 @@ from entropy_gym.agents.interventions.base import Intervention
 #: Built-in agents: name -> "module:Class". Imported lazily so that listing stays cheap.
 BUILTIN_AGENTS: dict[str, str] = {
     "random": "entropy_gym.agents.classic.random:RandomAgent",
+    # tool tasks (ToolTask/, ScienceWorld/)
+    "tool_oracle": "entropy_gym.agents.tools.oracle:ToolOracleAgent",
+    "random_admissible": "entropy_gym.agents.tools.random_admissible:RandomAdmissibleAgent",
 }
 
 #: Built-in interventions: name -> "module:Class".
