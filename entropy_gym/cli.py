@@ -172,6 +172,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
                             device=args.device, quiet=args.quiet, retry_failed=True)
         results = publish_from_store(suite, store, args.out)
     row = next(r for r in results["rows"] if r["label"] == cells[0].agent_label)
+    print(f"{row['label']}: {summary.total} cells, {summary.ran} run, {summary.skipped} already stored, "
+          f"{len(summary.failed)} failed")
     print(f"{row['label']} on {suite.name}: rank {row['rank'] or '-'} of {len(results['rows'])}, "
           f"IQM {with_ci(row['iqm'], row['iqm_ci'])}, {row['cells_failed']}/{row['cells']} cells failed; "
           f"leaderboard in {args.out}/{suite.name}/")

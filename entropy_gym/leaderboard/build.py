@@ -110,7 +110,7 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
         "normalisation": {task: a.to_dict() for task, a in anchors.items()},
         "rows": entries,
         "probability_of_improvement": _poi_matrix(entries, matrices),
-        "profiles": _profiles(matrices),
+        "profiles": _profiles(matrices, suite.bootstrap_reps),
         "fits": _fits(tasks, cells),
         "cells": cells,
         "provenance": _provenance_summary(rows),
@@ -240,7 +240,7 @@ def _poi_matrix(entries: list[dict[str, Any]], matrices: dict[str, np.ndarray]) 
     }
 
 
-def _profiles(matrices: dict[str, np.ndarray]) -> dict[str, Any] | None:
+def _profiles(matrices: dict[str, np.ndarray], reps: int) -> dict[str, Any] | None:
     if not matrices:
         return None
     values = np.concatenate([m.ravel() for m in matrices.values()])
@@ -249,7 +249,7 @@ def _profiles(matrices: dict[str, np.ndarray]) -> dict[str, Any] | None:
         lo, hi = lo - 0.5, hi + 0.5
     pad = 0.05 * (hi - lo)
     taus = np.linspace(lo - pad, hi + pad, PROFILE_POINTS)
-    return performance_profiles(matrices, taus, PROFILE_REPS)
+    return performance_profiles(matrices, taus, min(PROFILE_REPS, reps))
 
 
 def _fits(tasks: list[str], cells: list[dict[str, Any]]) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def _check_numeric(arr: np.ndarray, space: gym.Space) -> None:
         if not np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool:
             if not np.array_equal(arr, np.round(arr)):
                 i = _first(arr != np.round(arr))
-                raise InvalidDecision(f"a non-integer action for {space} (env {i}: {arr[i]!r})")
+                raise InvalidDecision(f"a non-integer action for {space} (env {i}: {arr[i].tolist()!r})")
         if isinstance(space, gym.spaces.Discrete):
             bad = (arr < space.start) | (arr >= space.start + space.n)
         elif isinstance(space, gym.spaces.MultiDiscrete):
@@ -84,7 +84,7 @@ def _check_numeric(arr: np.ndarray, space: gym.Space) -> None:
             bad = (arr != 0) & (arr != 1)
     if bad.any():
         i = _first(bad)
-        raise InvalidDecision(f"an action outside the action space {space} (env {i}: {arr[i]!r})")
+        raise InvalidDecision(f"an action outside the action space {space} (env {i}: {arr[i].tolist()!r})")
 
 
 def _first(mask: np.ndarray) -> int:
@@ -105,6 +105,6 @@ def check_entropy(entropy: Any, n: int) -> np.ndarray | None:
         raise InvalidDecision(f"{arr.size} entropies for {n} envs")
     if not np.isfinite(arr).all():
         i = int(np.flatnonzero(~np.isfinite(arr))[0])
-        what = "NaN" if np.isnan(arr[i]) else "an infinite"
+        what = "a NaN" if np.isnan(arr[i]) else "an infinite"
         raise InvalidDecision(f"{what} entropy (env {i})")
     return arr

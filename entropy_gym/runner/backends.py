@@ -109,12 +109,22 @@ class RayBackend:
         if self.address:
             kwargs["address"] = self.address
             kwargs["runtime_env"] = {"py_modules": [package_dir]}
-        else:
-            kwargs["num_cpus"] = self.workers or default_workers()
-            # Local workers import the same source tree as this process.
-            path = os.pathsep.join(p for p in [str(Path(package_dir).parent), os.environ.get("PYTHONPATH")] if p)
-            kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
-        ray.init(**kwargs)
+            ray.init(**kwargs)
+            return True
+        kwargs["num_cpus"] = self.workers or default_workers()
+        # Local workers inherit the environment of the Ray instance started here: put this
+        # source tree on their PYTHONPATH while it starts (a runtime_env would cost a worker
+        # pool of its own and seconds per start).
+        saved = os.environ.get("PYTHONPATH")
+        parts = [str(Path(package_dir).parent)] + ([saved] if saved else [])
+        os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+        try:
+            ray.init(**kwargs)
+        finally:
+            if saved is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = saved
         return True
 
     def run(self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None) -> Iterator[Outcome]:

@@ -34,10 +34,16 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+#: Paths whose uncommitted changes make a result "dirty" (code and suite definitions; not,
+#: say, the leaderboards a run writes).
+SOURCE_PATHS = ("entropy_gym", "benchmarks.yaml", "pyproject.toml")
+
+
 @functools.lru_cache(maxsize=1)
 def git_state() -> dict[str, Any]:
     """Commit and dirty flag of the source tree the package was imported from (``None`` for
-    an installed wheel, or where git is missing)."""
+    an installed wheel, or where git is missing). Dirty means uncommitted changes, tracked or
+    new, under :data:`SOURCE_PATHS`."""
     root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return {"commit": None, "dirty": None}
@@ -51,7 +57,7 @@ def git_state() -> dict[str, Any]:
         return out.stdout.strip()
 
     commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain")
+    status = git("status", "--porcelain", "--", *SOURCE_PATHS)
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 

@@ -37,9 +37,9 @@ MAX_TRAJECTORY = 1024
 class CellFailure(Exception):
     """A cell that cannot finish; ``reason`` is one line, ``detail`` a traceback if any."""
 
-    def __init__(self, reason: str, detail: str | None = None) -> None:
+    def __init__(self, reason: str, detail: str | None = None, *, out_of_memory: bool = False) -> None:
         super().__init__(reason)
-        self.reason, self.detail = reason, detail
+        self.reason, self.detail, self.out_of_memory = reason, detail, out_of_memory
 
 
 @contextmanager
@@ -50,7 +50,8 @@ def phase(name: str) -> Iterator[None]:
     except CellFailure:
         raise
     except MemoryError:
-        raise CellFailure(f"{name} ran out of memory (MemoryError)", traceback.format_exc()) from None
+        raise CellFailure(f"{name} ran out of memory (MemoryError)", traceback.format_exc(),
+                          out_of_memory=True) from None
     except Exception as err:
         message = str(err).strip().splitlines()[0] if str(err).strip() else ""
         reason = f"{name} raised {type(err).__name__}" + (f": {message}" if message else "")

@@ -132,7 +132,7 @@ class _Checker:
     def keys(self, value: Mapping[str, Any], key: str, allowed: Sequence[str]) -> None:
         for k in value:
             if k not in allowed:
-                raise self.fail(f"{key}.{k}", f"unknown key; expected one of: {', '.join(allowed)}")
+                raise self.fail(f"{key}.{k}" if key else k, f"unknown key; expected one of: {', '.join(allowed)}")
 
     def integer(self, value: Any, key: str, minimum: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -293,8 +293,13 @@ def _name_envs(check: _Checker, entries: list[EnvEntry], key: str) -> tuple[EnvE
     counts: dict[str, int] = {}
     for e in entries:
         counts[e.id] = counts.get(e.id, 0) + 1
-    named, seen = [], {}
+    named, seen, tasks = [], {}, {}
     for i, e in enumerate(entries):
+        task = (e.id, repr(sorted(e.kwargs.items())))
+        if task in tasks:
+            raise check.fail(f"{key}[{i}]", f"duplicate env {e.id!r} with the same kwargs as {key}[{tasks[task]}]; "
+                             "expected distinct ids or kwargs")
+        tasks[task] = i
         name = e.name
         if not name:
             suffix = ",".join(f"{k}={v}" for k, v in sorted(e.kwargs.items()))

@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +131,10 @@ def _child_main(cell_data: dict[str, Any], device: str, conn: Any, log_path: str
     try:
         message: tuple[str, Any, Any] = ("ok", run_cell(cell, device), None)
     except CellFailure as fail:
-        message = ("failed", fail.reason, fail.detail)
+        reason = fail.reason
+        if fail.out_of_memory and cell.memory_limit_mb:
+            reason += f"; the cell's memory limit is {cell.memory_limit_mb} MiB"
+        message = ("failed", reason, fail.detail)
     except MemoryError:
         message = ("failed", _memory_reason(cell), traceback.format_exc())
     except BaseException as err:  # noqa: BLE001 - anything the agent does must become a row
@@ -152,6 +157,27 @@ def _memory_reason(cell: Cell) -> str:
 
 
 # -- the parent ------------------------------------------------------------------------------
+@contextmanager
+def _without_main_script() -> Iterator[None]:
+    """Start children without re-running the parent's main script.
+
+    ``spawn`` and ``forkserver`` children re-execute the parent's ``__main__`` file (as
+    ``__mp_main__``) so that objects defined there unpickle. Cells never need it (agents are
+    named by import path or file), and re-running it can be costly: in a Ray worker it is
+    Ray's worker script, which imports Ray again in every cell process.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None) if main is not None else None
+    if path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 class CellProcess:
     """A running cell: its process, result pipe and deadline."""
 
@@ -163,7 +189,8 @@ class CellProcess:
         self.process = ctx.Process(target=_child_main, args=(cell.to_dict(), device, writer, self.log_path),
                                    name=f"entropy-gym-cell-{cell.key}")
         self.started = time.monotonic()
-        self.process.start()
+        with _without_main_script():
+            self.process.start()
         writer.close()
         self.conn = reader
         self.deadline = self.started + float(cell.time_limit_s)
