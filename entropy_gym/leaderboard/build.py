@@ -136,18 +136,19 @@ def _cell_entry(row: Row, anchors: Anchors) -> dict[str, Any]:
     if not row.ok or row.result is None:
         return entry
     result = row.result
-    mean_return = float(np.mean(result["returns"]))
+    returns = result["returns"]
+    mean_return = math.fsum(returns) / len(returns)
     telemetry = result.get("telemetry") or []
     ent = cell_entropy(result)
     hs, rs = checkpoint_pairs(telemetry)
-    fit = fit_entropy_return(hs, rs)
+    fit = fit_entropy_return(hs, rs) if hs else None
     entry.update(
         {
             "return": mean_return,
-            "return_std": float(np.std(result["returns"])),
+            "return_std": math.sqrt(math.fsum((r - mean_return) ** 2 for r in returns) / len(returns)),
             "score": anchors.apply(mean_return),
-            "episodes": len(result["returns"]),
-            "mean_length": float(np.mean(result["lengths"])),
+            "episodes": len(returns),
+            "mean_length": sum(result["lengths"]) / len(result["lengths"]),
             "entropy": ent["mean"],
             "collapsed": ent["collapsed"],
             "collapse_source": ent["collapse_source"],

@@ -12,11 +12,11 @@ class RunProgress:
     """A rich progress bar over a run's cells; silent with ``quiet`` or when stderr is not a
     terminal (CI logs stay clean)."""
 
-    def __init__(self, suite: str, total: int, *, quiet: bool = False) -> None:
+    def __init__(self, suite: str, total: int, *, quiet: bool = False, console: Any = None) -> None:
         self.total = total
         self.done = self.failed = self.running = 0
         self._bar: Any = None
-        if quiet or total == 0 or not sys.stderr.isatty():
+        if quiet or total == 0 or (console is None and not sys.stderr.isatty()):
             return
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -30,7 +30,7 @@ class RunProgress:
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
             transient=False,
         )
         self._task = self._bar.add_task(suite, total=total, running=0, failed=0)

@@ -81,13 +81,14 @@ def aggregate_estimates(score_dict: Mapping[str, np.ndarray], reps: int) -> dict
 def probability_of_improvement(scores_x: np.ndarray, scores_y: np.ndarray) -> float:
     """P(X > Y): per task, the Mann-Whitney U statistic of X's runs against Y's divided by
     ``n_x * n_y`` (ties count one half), averaged over tasks. The same statistic as
-    ``rliable.metrics.probability_of_improvement``, computed by broadcasting instead of one
-    SciPy call per task, which matters inside a bootstrap."""
-    x = np.asarray(scores_x, dtype=np.float64)
-    y = np.asarray(scores_y, dtype=np.float64)
-    greater = (x[:, None, :] > y[None, :, :]).mean(axis=(0, 1))
-    ties = (x[:, None, :] == y[None, :, :]).mean(axis=(0, 1))
-    return float(np.mean(greater + 0.5 * ties))
+    ``rliable.metrics.probability_of_improvement``, counted over all (x run, y run, task)
+    triples at once instead of one SciPy call per task, which matters inside a bootstrap.
+    (Every task has ``n_x * n_y`` pairs, so the mean over tasks is the mean over triples.)"""
+    x = np.asarray(scores_x, dtype=np.float64)[:, None, :]
+    y = np.asarray(scores_y, dtype=np.float64)[None, :, :]
+    greater = np.count_nonzero(x > y)
+    ties = np.count_nonzero(x == y)
+    return float((greater + 0.5 * ties) / (x.shape[0] * y.shape[1] * x.shape[2]))
 
 
 def improvement_estimate(scores_x: np.ndarray, scores_y: np.ndarray, reps: int,

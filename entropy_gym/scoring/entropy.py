@@ -55,11 +55,11 @@ def training_trajectory(telemetry: Sequence[dict[str, Any]]) -> list[float]:
 
 def collapse_flag(trajectory: Sequence[float], h_max: float | None, dims: int = 1) -> bool | None:
     """Whether ``trajectory`` ends collapsed (see the module docstring)."""
-    values = np.asarray([v for v in trajectory if v is not None and math.isfinite(v)], dtype=np.float64)
-    if values.size < 2:
+    values = [float(v) for v in trajectory if v is not None and math.isfinite(v)]
+    if len(values) < 2:
         return None
-    k = max(1, int(round(EDGE * values.size)))
-    head, tail = float(values[:k].mean()), float(values[-k:].mean())
+    k = max(1, int(round(EDGE * len(values))))
+    head, tail = math.fsum(values[:k]) / k, math.fsum(values[-k:]) / k
     if h_max is not None and h_max > 0:
         return bool(tail < COLLAPSE_FRACTION * h_max)
     return bool(head - tail >= COLLAPSE_DROP_PER_DIM * max(1, dims))

@@ -120,3 +120,27 @@ def test_entropy_summary_trajectory_by_decision_index():
     assert summary["by_step"] == [2.0, 1.0, 0.0]
     assert summary["by_step_count"] == [2, 2, 1]
     assert entropy_summary([[], []]) is None
+
+
+def test_progress_display_counts_done_running_failed():
+    import io
+
+    from rich.console import Console
+
+    from entropy_gym.runner.progress import RunProgress
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120)
+    cell = Cell("s", "a", {"name": "random"}, "E", "CartPole-v1", {}, 0)
+    with RunProgress("suite-x", 3, console=console) as progress:
+        progress.started(cell)
+        progress.started(cell)
+        progress.finished(ok=False)
+        progress.started(cell)
+        assert (progress.done, progress.running, progress.failed) == (1, 2, 1)
+        progress.finished(ok=True)
+        progress.finished(ok=True)
+    text = buffer.getvalue()
+    assert "suite-x" in text and "3/3" in text and "running 0" in text and "failed 1" in text and "ETA" in text
+    quiet = RunProgress("s", 3)  # stderr is not a terminal under pytest: no display at all
+    assert quiet._bar is None

@@ -56,6 +56,7 @@ def test_every_cell_finishes_with_its_episodes(tiny):
 
 def test_rows_carry_provenance(tiny):
     _, store, _, _, _ = tiny
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     row = next(r for r in store.rows("tiny") if r.cell.env_id == "CartPole-v1")
     prov = row.provenance
     assert prov["package_version"] == "0.1.0" and prov["device"] == "cpu"
