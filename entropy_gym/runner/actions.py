@@ -39,6 +39,10 @@ def check_decision(decision: Any, n: int, space: gym.Space, *, text_ok: bool) ->
 
 def check_actions(actions: Any, n: int, space: gym.Space, *, text_ok: bool) -> Any:
     """The batch of actions, checked against ``space`` (see :func:`check_decision`)."""
+    if isinstance(actions, np.ndarray) and actions.ndim == 1 and actions.size and (
+        actions.dtype.kind in "US" or (actions.dtype == object and all(isinstance(a, str) for a in actions))
+    ):
+        actions = [str(a) for a in actions]  # a NumPy array of replies is a list of replies
     if isinstance(actions, (list, tuple)) and actions and all(isinstance(a, str) for a in actions):
         if len(actions) != n:
             raise InvalidDecision(f"{len(actions)} actions for {n} envs")

@@ -136,7 +136,8 @@ class RayBackend:
         try:
             capacity = self.workers or int(ray.cluster_resources().get("CPU", 1))
             task = ray.remote(num_cpus=1, max_retries=0)(run_isolated)
-            refs = {task.remote(cell.to_dict(), device): cell for cell in cells}
+            cwd = os.getcwd()
+            refs = {task.remote(cell.to_dict(), device, cwd): cell for cell in cells}
             queue = deque(cells)
             for _ in range(min(capacity, len(queue))):
                 if on_start:

@@ -277,10 +277,16 @@ class CellProcess:
             pass
 
 
-def run_isolated(cell_data: dict[str, Any], device: str) -> dict[str, Any]:
-    """Run one cell in its own process and block until it ends (what a Ray task does)."""
+def run_isolated(cell_data: dict[str, Any], device: str, cwd: str | None = None) -> dict[str, Any]:
+    """Run one cell in its own process and block until it ends (what a Ray task does).
+
+    ``cwd`` is the driver's working directory; where it exists on this node the cell runs
+    there, so relative paths in a suite (``agents/mine.py:Agent``) mean the same thing.
+    """
     import entropy_gym  # noqa: F401  (a Ray worker must register the ids before anything)
 
+    if cwd and os.path.isdir(cwd):
+        os.chdir(cwd)
     cell = Cell.from_dict(cell_data)
     running = CellProcess(cell, device, worker_context())
     try:

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from entropy_gym.agents.base import Decision
-from entropy_gym.runner.actions import InvalidDecision, check_actions, check_entropy
+from entropy_gym.runner.actions import InvalidDecision, check_actions, check_decision, check_entropy
 from entropy_gym.runner.cells import Cell, env_seeds, episode_quota, expand
 from entropy_gym.runner.rollout import CellFailure, entropy_summary
-from entropy_gym.runner.actions import check_decision
 from entropy_gym.runner.suite import load_suite
 from tests.runner.helpers import write_suite
 
@@ -76,7 +75,8 @@ def test_episode_quota_splits_evenly(episodes, envs):
         (gym.spaces.MultiDiscrete([2, 3]), np.array([[1, 2], [2, 0]]), "outside the action space"),
         (gym.spaces.MultiBinary(2), np.array([[1, 0], [0, 2]]), "outside the action space"),
         (gym.spaces.Discrete(3), ["left", "right"], "text actions for an env whose action space is Discrete(3)"),
-        (gym.spaces.Discrete(3), np.array(["a", "b"], dtype=object), "non-numeric actions"),
+        (gym.spaces.Discrete(3), np.array(["a", "b"]), "text actions for an env whose action space is Discrete(3)"),
+        (gym.spaces.Discrete(3), np.array([None, 1], dtype=object), "non-numeric actions"),
     ],
 )
 def test_bad_actions_are_refused_with_a_reason(space, actions, fragment):
@@ -90,6 +90,7 @@ def test_good_actions_pass_and_text_is_accepted_by_text_envs():
     box = gym.spaces.Box(-1, 1, (2,))
     assert check_actions(np.array([[-1.0, 1.0], [0, 0]]), 2, box, text_ok=False).shape == (2, 2)
     assert check_actions(["press red", "?"], 2, gym.spaces.Discrete(3), text_ok=True) == ["press red", "?"]
+    assert check_actions(np.array(["press red", "?"]), 2, gym.spaces.Discrete(3), text_ok=True) == ["press red", "?"]
     text = gym.spaces.Text(5)
     with pytest.raises(InvalidDecision, match="outside the action space"):
         check_actions(["far too long"], 1, text, text_ok=True)

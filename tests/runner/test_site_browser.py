@@ -27,13 +27,17 @@ def chromium() -> str:
     pytest.skip("no Chromium found (/usr/bin/chromium); install it with `apt-get install -y chromium`")
 
 
-def render(index: Path) -> dict:
-    """Open ``index`` and report each suite section's table rows, headers and plots."""
+@pytest.fixture(scope="module")
+def render():
+    """``render(index)`` opens a page in one headless Chromium (launched once per module) and
+    reports each suite section's table rows, headers and plots."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    requests, errors = [], []
+    executable = chromium()
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=FLAGS)
-        try:
+        browser = p.chromium.launch(executable_path=executable, args=FLAGS)
+
+        def open_page(index: Path) -> dict:
+            requests, errors = [], []
             page = browser.new_page()
             page.on("request", lambda r: requests.append(r.url))
             page.on("pageerror", lambda e: errors.append(str(e)))
@@ -52,12 +56,16 @@ def render(index: Path) -> dict:
             first = page.locator("section.suite table.leaderboard").first
             first.locator("th").nth(1).click()  # sort by agent, ascending
             sorted_agents = first.locator("tbody tr td:nth-child(2)").all_text_contents()
+            page.close()
+            return {"sections": report, "requests": requests, "errors": errors, "sorted": sorted_agents}
+
+        try:
+            yield open_page
         finally:
             browser.close()
-    return {"sections": report, "requests": requests, "errors": errors, "sorted": sorted_agents}
 
 
-def test_site_renders_every_suite_offline(tmp_path):
+def test_site_renders_every_suite_offline(tmp_path, render):
     root = tmp_path / "leaderboards"
     for name, labels in (("alpha", ["random", "zeta", "beta"]), ("beta", ["random"])):
         path = write_suite(tmp_path / f"{name}.yaml", name, seeds=[0, 1, 2], metrics=["hits"],
@@ -80,7 +88,7 @@ def test_site_renders_every_suite_offline(tmp_path):
     assert not out["errors"], out["errors"]
 
 
-def test_committed_site_renders():
+def test_committed_site_renders(render):
     index = REPO / "leaderboards" / "site" / "index.html"
     if not index.is_file():
         pytest.skip("no committed leaderboards/site/index.html")
