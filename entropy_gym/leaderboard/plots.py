@@ -21,8 +21,13 @@ MAX_PANELS = 12
 
 
 def _pyplot() -> Any:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError as err:
+        from entropy_gym.agents.base import ConfigError
 
+        raise ConfigError(f"leaderboard plots need matplotlib ({err}); "
+                          "install it with: pip install 'entropy-gym[stats]'") from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
@@ -54,10 +59,8 @@ def _save(fig: Any, path: Path) -> None:
 
 def write_plots(results: dict[str, Any], out: Path) -> list[str]:
     """Write every plot the results support into ``out``; returns the file names written."""
-    import matplotlib
-
     written = []
-    with matplotlib.rc_context(_style()):
+    with _pyplot().rc_context(_style()):
         for name, draw in (
             ("aggregates.svg", _aggregates),
             ("profile.svg", _profile),

@@ -11,8 +11,12 @@ def print_leaderboard(results: dict[str, Any]) -> None:
     """Print the table with rich (plain text when stdout is not a terminal)."""
     import sys
 
-    from rich.console import Console
-    from rich.table import Table
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # the runner extra is not installed: a plain table does the job
+        _print_plain(results)
+        return
 
     # Off a terminal (pipes, CI logs) rich would wrap at 80 columns; print full rows instead.
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 220)
@@ -31,3 +35,15 @@ def print_leaderboard(results: dict[str, Any]) -> None:
         console.print(f"[red]{len(fails)} failed cells:[/red]")
         for line in fails[:20]:
             console.print(f"  {line}", markup=False)
+
+
+def _print_plain(results: dict[str, Any]) -> None:
+    rows, header = table.rows(results), table.header(results)
+    widths = [max(len(x) for x in col) for col in zip(header, *rows)]
+    print(f"{results['suite']['name']}: {results['suite']['description']}")
+    for line in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
+    print(f"{results['scores']['note'].capitalize()}.")
+    print(table.protocol_line(results))
+    for line in table.failures(results)[:20]:
+        print(f"  failed: {line}")

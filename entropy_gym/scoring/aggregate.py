@@ -24,6 +24,18 @@ BOOTSTRAP_SEED = 20211206
 CONFIDENCE = 0.95
 
 
+def _rliable() -> Any:
+    """``rliable.library``, or a one-line error that says how to install it."""
+    try:
+        from rliable import library
+    except ImportError as err:
+        from entropy_gym.agents.base import ConfigError
+
+        raise ConfigError(f"leaderboard statistics need rliable ({err}); "
+                          "install them with: pip install 'entropy-gym[stats]'") from None
+    return library
+
+
 def stable_seed(*parts: str) -> int:
     """A bootstrap seed from names (e.g. a row label), so a row's interval does not depend on
     which other rows the leaderboard holds or in what order."""
@@ -60,7 +72,7 @@ def iqm_and_mean(scores: np.ndarray) -> np.ndarray:
 def aggregate_estimates(score_dict: Mapping[str, np.ndarray], reps: int) -> dict[str, dict[str, Any]]:
     """IQM and mean of each ``(runs, tasks)`` matrix with 95% stratified bootstrap CIs
     (``rliable.library.get_interval_estimates``; runs are resampled within each task)."""
-    from rliable import library as rly
+    rly = _rliable()
 
     out: dict[str, dict[str, Any]] = {}
     for label, scores in score_dict.items():
@@ -95,7 +107,7 @@ def improvement_estimate(scores_x: np.ndarray, scores_y: np.ndarray, reps: int,
                          seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
     """P(X > Y) with a 95% CI from rliable's stratified independent bootstrap (the runs of X
     and Y are resampled independently within each task, so their counts may differ)."""
-    from rliable import library as rly
+    rly = _rliable()
 
     def func(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.array([probability_of_improvement(x, y)])
@@ -120,7 +132,7 @@ def performance_profiles(score_dict: Mapping[str, np.ndarray], taus: np.ndarray,
                          reps: int) -> dict[str, dict[str, list[float]]]:
     """Score distributions (fraction of runs with score > tau, over all runs and tasks) with
     95% CIs (``rliable.library.create_performance_profile``)."""
-    from rliable import library as rly
+    rly = _rliable()
 
     out = {}
     for label, scores in score_dict.items():

@@ -203,3 +203,12 @@ def test_cli_run_exits_1_when_cells_fail_and_show_prints_the_table(tmp_path, cap
     out = capsys.readouterr().out
     assert "random" in out and "raising" in out and "1/1" in out and "IQM [95% CI]" in out
     assert main(["show", "nope", "--out", str(tmp_path / "lb")]) == 1
+    from entropy_gym.leaderboard.publish import load_results
+    from entropy_gym.leaderboard.show import _print_plain
+
+    capsys.readouterr()
+    _print_plain(load_results("mix", tmp_path / "lb"))  # without rich installed
+    plain = capsys.readouterr().out.splitlines()
+    assert plain[1].split()[:3] == ["rank", "agent", "intervention"]
+    assert plain[3].split()[:3] == ["1", "random", "none"]
+    assert "failed: raising on CartPole-v1 seed 0: agent.act raised RuntimeError: boom in act" in plain[-1]
