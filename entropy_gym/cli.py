@@ -137,6 +137,175 @@ def _tooltask(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- runner: run, leaderboard, submit, show ---------------------------------------------------
+def _run_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by the commands that run cells."""
+    p.add_argument("--file", default="benchmarks.yaml", help="suite file (default: benchmarks.yaml)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="local: cell processes on this machine (default); ray: Ray tasks")
+    p.add_argument("--workers", type=int, default=None, help="cells at a time (default: CPUs available)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="device of the agents (auto: cuda when torch sees one)")
+    p.add_argument("--store", default=None, help="result store (default: runs/results.sqlite)")
+    p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
+    p.add_argument("--out", default="leaderboards", help="leaderboard folder (default: leaderboards)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+
+
+def _store_path(args: argparse.Namespace) -> str:
+    from entropy_gym.runner.run import default_store_path
+
+    return args.store or str(default_store_path())
+
+
+def _report_failures(summary: object) -> None:
+    failed = getattr(summary, "failed")
+    for outcome in failed[:20]:
+        print(f"  failed: {outcome.cell.describe()}: {outcome.reason}", file=sys.stderr)
+    if len(failed) > 20:
+        print(f"  ... and {len(failed) - 20} more (see the leaderboard's failed cells)", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a suite's cells (resuming from the store) and publish its leaderboard."""
+    from entropy_gym.leaderboard.publish import publish_from_store
+    from entropy_gym.runner import Store, check_runnable, expand, load_suite, run_cells
+
+    suite = load_suite(args.suite, args.file)
+    check_runnable(suite)
+    cells = expand(suite)
+    with Store(_store_path(args)) as store:
+        summary = run_cells(cells, store, backend=args.backend, workers=args.workers, address=args.address,
+                            device=args.device, quiet=args.quiet, retry_failed=args.retry_failed)
+        publish_from_store(suite, store, args.out)
+    print(f"{suite.name}: {summary.total} cells, {summary.ran} run, {summary.skipped} already stored, "
+          f"{len(summary.failed)} failed; leaderboard in {args.out}/{suite.name}/")
+    _report_failures(summary)
+    return 0 if summary.ok else 1
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    """Build a suite's leaderboard from the store, or check that the committed one reproduces."""
+    from entropy_gym.leaderboard.build import build_results, select_rows
+    from entropy_gym.leaderboard.publish import load_results, publish
+    from entropy_gym.runner import Store, check_runnable, expand, load_suite, run_cells
+
+    suite = load_suite(args.suite, args.file)
+    if not args.check:
+        with Store(_store_path(args)) as store:
+            rows = select_rows(store, suite)
+        if not rows:
+            print(f"entropy-gym: no stored results for suite {suite.name!r} in {_store_path(args)}; "
+                  f"run `entropy-gym run {suite.name}` first", file=sys.stderr)
+            return 1
+        publish(suite, rows, args.out)
+        print(f"{suite.name}: leaderboard from {len(rows)} stored cells in {args.out}/{suite.name}/")
+        return 0
+
+    import tempfile
+
+    from entropy_gym.leaderboard.check import compare
+
+    try:
+        committed = load_results(suite.name, args.out)
+    except FileNotFoundError as err:
+        print(f"entropy-gym: {err}", file=sys.stderr)
+        return 1
+    check_runnable(suite)
+    with tempfile.TemporaryDirectory(prefix="entropy-gym-check-") as tmp:
+        with Store(f"{tmp}/check.sqlite") as store:
+            run_cells(expand(suite), store, backend=args.backend, workers=args.workers,
+                      address=args.address, device=args.device, quiet=args.quiet)
+            fresh = build_results(suite, select_rows(store, suite))
+    report = compare(committed, fresh)
+    for line in report.lines:
+        print(line)
+    for problem in report.problems:
+        print(f"entropy-gym: check failed: {problem}", file=sys.stderr)
+    print(f"{suite.name}: committed leaderboard {'reproduces' if report.ok else 'does NOT reproduce'}")
+    return 0 if report.ok else 1
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Score a user's agent class on a suite, in isolated cell processes."""
+    from entropy_gym.leaderboard.publish import publish_from_store
+    from entropy_gym.leaderboard.table import with_ci
+    from entropy_gym.runner import Store, load_suite, run_cells
+    from entropy_gym.runner.submit import check_label, submission_cells
+
+    suite = load_suite(args.suite, args.file)
+    try:
+        params = json.loads(args.config) if args.config else {}
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"--config must be a JSON object ({err})") from None
+    if not isinstance(params, dict):
+        raise ConfigError(f"--config must be a JSON object, got {args.config!r}")
+    cells = submission_cells(suite, args.agent, label=args.label, params=params,
+                             time_limit_s=args.time_limit, memory_limit_mb=args.memory_limit_mb)
+    with Store(_store_path(args)) as store:
+        removed = check_label(store, suite, cells, replace=args.replace)
+        if removed:
+            print(f"replaced {removed} stored cells of the earlier submission {cells[0].agent_label!r}")
+        summary = run_cells(cells, store, backend=args.backend, workers=args.workers, address=args.address,
+                            device=args.device, quiet=args.quiet, retry_failed=True)
+        results = publish_from_store(suite, store, args.out)
+    row = next(r for r in results["rows"] if r["label"] == cells[0].agent_label)
+    print(f"{row['label']}: {summary.total} cells, {summary.ran} run, {summary.skipped} already stored, "
+          f"{len(summary.failed)} failed")
+    print(f"{row['label']} on {suite.name}: rank {row['rank'] or '-'} of {len(results['rows'])}, "
+          f"IQM {with_ci(row['iqm'], row['iqm_ci'])}, {row['cells_failed']}/{row['cells']} cells failed; "
+          f"leaderboard in {args.out}/{suite.name}/")
+    _report_failures(summary)
+    return 0 if summary.ok else 1
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a suite's published leaderboard."""
+    from entropy_gym.leaderboard.publish import load_results
+    from entropy_gym.leaderboard.show import print_leaderboard
+
+    try:
+        results = load_results(args.suite, args.out)
+    except FileNotFoundError as err:
+        print(f"entropy-gym: {err}", file=sys.stderr)
+        return 1
+    print_leaderboard(results)
+    return 0
+
+
+def add_runner_commands(sub: argparse._SubParsersAction) -> None:
+    """The runner's sub-commands: run, leaderboard, submit, show."""
+    p = sub.add_parser("run", help="run a suite (resumes from the store) and publish its leaderboard")
+    p.add_argument("suite", help="suite name in benchmarks.yaml")
+    _run_options(p)
+    p.add_argument("--retry-failed", action="store_true", help="run stored failed cells again")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("leaderboard", help="build a suite's leaderboard from the store, or --check it")
+    p.add_argument("suite", help="suite name in benchmarks.yaml")
+    _run_options(p)
+    p.add_argument("--check", action="store_true",
+                   help="re-run the suite's cells and fail unless the committed leaderboard reproduces "
+                        "within its confidence intervals")
+    p.set_defaults(func=cmd_leaderboard)
+
+    p = sub.add_parser("submit", help="score your agent class (FILE.py:Class) on a suite")
+    p.add_argument("agent", metavar="FILE.py:Class", help="your agent class")
+    p.add_argument("--suite", required=True, help="suite name in benchmarks.yaml")
+    p.add_argument("--label", default=None, help="leaderboard row name (default: the class name)")
+    p.add_argument("--config", default=None, help="JSON object of keyword arguments for the class")
+    p.add_argument("--time-limit", type=float, default=None, help="seconds per cell (default: the suite's)")
+    p.add_argument("--memory-limit-mb", type=int, default=8192, help="address-space limit per cell (MiB)")
+    p.add_argument("--replace", action="store_true", help="overwrite an earlier submission with this label")
+    _run_options(p)
+    p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("show", help="print a suite's leaderboard")
+    p.add_argument("suite", help="suite name")
+    p.add_argument("--out", default="leaderboards", help="leaderboard folder (default: leaderboards)")
+    p.set_defaults(func=cmd_show)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from entropy_gym import __version__
@@ -172,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--oracle-episodes", type=int, default=100, help="oracle episodes per id")
     p.add_argument("--num-envs", type=int, default=16, help="envs stepped together")
     p.set_defaults(func=cmd_tooltask)
+    add_runner_commands(sub)
 
     return parser
 
@@ -187,6 +357,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `entropy-gym envs | head`
         return 0
+    except KeyboardInterrupt:
+        print("entropy-gym: interrupted; finished cells are stored, the same command resumes",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""Write a leaderboard's files: ``leaderboards/<suite>/`` and the site."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from entropy_gym.leaderboard.build import build_results, select_rows
+from entropy_gym.leaderboard.markdown import to_markdown
+from entropy_gym.leaderboard.plots import write_plots
+from entropy_gym.leaderboard.site import write_site
+from entropy_gym.runner.store import Row, Store
+from entropy_gym.runner.suite import Suite
+
+DEFAULT_ROOT = Path("leaderboards")
+
+
+def dumps(data: Any) -> str:
+    """Stable JSON (NaN and infinities become null)."""
+    return json.dumps(_finite(data), indent=1, allow_nan=False) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def cell_provenance(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Per-cell provenance with timings (``provenance.json``)."""
+    out = []
+    for row in sorted(rows, key=lambda r: r.key):
+        result = row.result or {}
+        out.append({
+            "key": row.key, "label": row.cell.agent_label, "env": row.cell.env_name,
+            "env_id": row.cell.env_id, "env_kwargs": dict(row.cell.env_kwargs),
+            "env_spec": (result.get("env") or {}).get("spec"), "seed": row.cell.seed,
+            "budget": row.cell.budget, "num_envs": row.cell.num_envs,
+            "eval_episodes": row.cell.eval_episodes, "source": row.cell.source,
+            "agent_config": (result.get("agent") or {}).get("config") or dict(row.cell.agent_config),
+            "agent_config_hash": (result.get("agent") or {}).get("config_hash"),
+            "status": row.status, "reason": row.reason, "wall_time_s": row.wall_time_s,
+            "timing": result.get("timing"), "finished_at": row.finished_at, **row.provenance,
+        })
+    return out
+
+
+def publish(suite: Suite, rows: Sequence[Row], root: str | Path = DEFAULT_ROOT) -> dict[str, Any]:
+    """Build the leaderboard from ``rows`` and write ``results.json``, ``leaderboard.md``,
+    ``provenance.json`` and the plots to ``<root>/<suite>/``, then rebuild the site."""
+    root = Path(root)
+    out = root / suite.name
+    out.mkdir(parents=True, exist_ok=True)
+    results = build_results(suite, rows)
+    results["plots"] = write_plots(results, out)
+    (out / "results.json").write_text(dumps(results))
+    (out / "leaderboard.md").write_text(to_markdown(results))
+    (out / "provenance.json").write_text(dumps(cell_provenance(rows)))
+    write_site(root)
+    return results
+
+
+def publish_from_store(suite: Suite, store: Store, root: str | Path = DEFAULT_ROOT) -> dict[str, Any]:
+    return publish(suite, select_rows(store, suite), root)
+
+
+def load_results(suite_name: str, root: str | Path = DEFAULT_ROOT) -> dict[str, Any]:
+    """A published ``results.json``; ``FileNotFoundError`` names what to run."""
+    path = Path(root) / suite_name / "results.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no leaderboard at {path}; run `entropy-gym run {suite_name}` first")
+    return json.loads(path.read_text())

@@ -1,0 +1,49 @@
+"""``entropy-gym show``: the leaderboard table in the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entropy_gym.leaderboard import table
+
+
+def print_leaderboard(results: dict[str, Any]) -> None:
+    """Print the table with rich (plain text when stdout is not a terminal)."""
+    import sys
+
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # the runner extra is not installed: a plain table does the job
+        _print_plain(results)
+        return
+
+    # Off a terminal (pipes, CI logs) rich would wrap at 80 columns; print full rows instead.
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 220)
+    s = results["suite"]
+    grid = Table(title=f"{s['name']}: {s['description']}", title_justify="left")
+    header = table.header(results)
+    for i, name in enumerate(header):
+        grid.add_column(name, justify="right" if i == 0 or i >= 3 else "left", overflow="fold")
+    for row in table.rows(results):
+        grid.add_row(*row)
+    console.print(grid)
+    console.print(f"{results['scores']['note'].capitalize()}.")
+    console.print(table.protocol_line(results))
+    fails = table.failures(results)
+    if fails:
+        console.print(f"[red]{len(fails)} failed cells:[/red]")
+        for line in fails[:20]:
+            console.print(f"  {line}", markup=False)
+
+
+def _print_plain(results: dict[str, Any]) -> None:
+    rows, header = table.rows(results), table.header(results)
+    widths = [max(len(x) for x in col) for col in zip(header, *rows)]
+    print(f"{results['suite']['name']}: {results['suite']['description']}")
+    for line in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
+    print(f"{results['scores']['note'].capitalize()}.")
+    print(table.protocol_line(results))
+    for line in table.failures(results)[:20]:
+        print(f"  failed: {line}")

@@ -1,0 +1,149 @@
+"""Run cells: skip what the store already holds, run the rest on a backend, validate each
+result, and store it the moment it arrives."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entropy_gym.agents.base import ConfigError
+from entropy_gym.runner.backends import make_backend
+from entropy_gym.runner.cells import Cell
+from entropy_gym.runner.progress import RunProgress
+from entropy_gym.runner.store import Store
+from entropy_gym.runner.worker import Outcome
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class RunSummary:
+    """What a run did."""
+
+    suite: str
+    total: int
+    skipped: int = 0
+    ran: int = 0
+    failed: list[Outcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` is ``cuda`` when torch sees a GPU, else ``cpu``. Torch is only imported where a
+    GPU driver is present, so CPU-only runs do not pay for the import."""
+    if device not in DEVICES:
+        raise ConfigError(f"unknown device {device!r}; expected one of: {', '.join(DEVICES)}")
+    if device == "cpu":
+        return "cpu"
+    driver = os.path.exists("/proc/driver/nvidia") or os.path.exists("/dev/nvidia0")
+    available = False
+    if driver:
+        try:
+            import torch
+
+            available = bool(torch.cuda.is_available())
+        except ImportError:
+            available = False
+    if device == "cuda" and not available:
+        raise ConfigError("--device cuda: torch sees no CUDA device; use --device cpu or auto")
+    return "cuda" if available else "cpu"
+
+
+def run_cells(
+    cells: Sequence[Cell],
+    store: Store,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    device: str = "auto",
+    quiet: bool = False,
+    retry_failed: bool = False,
+) -> RunSummary:
+    """Run every cell of ``cells`` that ``store`` does not hold yet (failed ones too, with
+    ``retry_failed``), writing each outcome in its own transaction as it arrives."""
+    suite = cells[0].suite if cells else ""
+    device = resolve_device(device)
+    runner = make_backend(backend, workers=workers, address=address)
+    stored = store.finished(suite) if cells else {}
+    todo = [c for c in cells if c.key not in stored or (retry_failed and stored[c.key] == "failed")]
+    summary = RunSummary(suite=suite, total=len(cells), skipped=len(cells) - len(todo))
+    with RunProgress(suite, len(todo), quiet=quiet) as progress:
+        for outcome in runner.run(todo, device, on_start=progress.started):
+            outcome = validate_outcome(outcome)
+            store.write(outcome)
+            summary.ran += 1
+            if not outcome.ok:
+                summary.failed.append(outcome)
+            progress.finished(outcome.ok)
+    return summary
+
+
+# -- result validation ------------------------------------------------------------------------
+class InvalidResult(ValueError):
+    pass
+
+
+def validate_outcome(outcome: Outcome) -> Outcome:
+    """Check a successful outcome's result before it is stored; a malformed one becomes a
+    failed row (``invalid result: ...``), never a crash or a silent bad row."""
+    if not outcome.ok:
+        return outcome
+    try:
+        validate_result(outcome.cell, outcome.result)
+    except InvalidResult as err:
+        return Outcome(outcome.cell, "failed", None, f"invalid result: {err}", None,
+                       outcome.wall_time_s, outcome.provenance)
+    return outcome
+
+
+def validate_result(cell: Cell, result: Any) -> None:
+    """Raise :class:`InvalidResult` unless ``result`` is a well-formed result of ``cell``."""
+    if not isinstance(result, dict):
+        raise InvalidResult(f"expected a dict, got {type(result).__name__}")
+    returns, lengths = result.get("returns"), result.get("lengths")
+    n = cell.eval_episodes
+    if not isinstance(returns, list) or len(returns) != n:
+        raise InvalidResult(f"expected {n} episode returns, got {_count(returns)}")
+    if not all(_finite(r) for r in returns):
+        raise InvalidResult("episode returns must be finite numbers")
+    if not isinstance(lengths, list) or len(lengths) != n or not all(
+        isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in lengths
+    ):
+        raise InvalidResult(f"expected {n} positive integer episode lengths")
+    metrics = result.get("metrics")
+    if not isinstance(metrics, dict) or not all(isinstance(k, str) and _finite(v) for k, v in metrics.items()):
+        raise InvalidResult("episode metrics must map names to finite numbers")
+    entropy = result.get("entropy")
+    if entropy is not None:
+        if not isinstance(entropy, dict) or not _finite(entropy.get("mean")):
+            raise InvalidResult("the entropy summary must have a finite mean")
+        if len(entropy.get("episode_mean") or []) != n:
+            raise InvalidResult(f"expected {n} per-episode entropy means")
+    telemetry = result.get("telemetry")
+    if not isinstance(telemetry, list) or not all(
+        isinstance(r, dict) and all(v is None or _finite(v) for v in r.values()) for r in telemetry
+    ):
+        raise InvalidResult("telemetry must be a list of {str: float} records")
+    if not isinstance(result.get("provenance"), dict):
+        raise InvalidResult("provenance is missing")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _count(value: Any) -> str:
+    return str(len(value)) if isinstance(value, list) else type(value).__name__
+
+
+def default_store_path() -> Path:
+    """``$ENTROPY_GYM_STORE`` or ``runs/results.sqlite``."""
+    return Path(os.environ.get("ENTROPY_GYM_STORE", Path("runs") / "results.sqlite"))

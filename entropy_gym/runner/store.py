@@ -1,0 +1,204 @@
+"""The result store: one SQLite file (WAL mode), one row and one transaction per finished cell.
+
+Rows are keyed by ``(suite, cell key)``. A run that is killed loses at most the cells that
+were still running; the same command started again skips every stored cell, and because the
+leaderboard is a pure function of the stored rows, it ends where an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from entropy_gym.runner.cells import Cell
+
+SCHEMA_VERSION = 1
+DEFAULT_STORE = Path("runs") / "results.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cells (
+    suite         TEXT NOT NULL,
+    cell_key      TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    reason        TEXT,
+    agent_label   TEXT NOT NULL,
+    agent_hash    TEXT NOT NULL,
+    env_name      TEXT NOT NULL,
+    env_id        TEXT NOT NULL,
+    seed          INTEGER NOT NULL,
+    protocol_key  TEXT NOT NULL,
+    mean_return   REAL,
+    mean_entropy  REAL,
+    episodes      INTEGER,
+    wall_time_s   REAL NOT NULL,
+    finished_at   TEXT NOT NULL,
+    cell          TEXT NOT NULL,
+    result        TEXT,
+    detail        TEXT,
+    provenance    TEXT NOT NULL,
+    PRIMARY KEY (suite, cell_key)
+);
+CREATE INDEX IF NOT EXISTS cells_by_label ON cells (suite, agent_label);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored cell."""
+
+    cell: Cell
+    status: str
+    reason: str | None
+    result: dict[str, Any] | None
+    detail: str | None
+    provenance: dict[str, Any]
+    wall_time_s: float
+    finished_at: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def key(self) -> str:
+        return self.cell.key
+
+
+class Store:
+    """An open result store. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        found = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if found is None:
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(found[0]) != SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path} has store schema {found[0]}, expected {SCHEMA_VERSION}")
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    class _Tx:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def __enter__(self) -> None:
+            self.db.execute("BEGIN IMMEDIATE")
+
+        def __exit__(self, exc_type: Any, *rest: Any) -> None:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def transaction(self) -> Store._Tx:
+        return Store._Tx(self.db)
+
+    # -- writing -----------------------------------------------------------------------------
+    def write(self, outcome: Any) -> None:
+        """Store one finished cell (an :class:`~entropy_gym.runner.worker.Outcome`) in one
+        transaction, replacing any earlier row of the same cell."""
+        cell: Cell = outcome.cell
+        result = outcome.result if outcome.ok else None
+        returns = (result or {}).get("returns") or []
+        entropy = (result or {}).get("entropy") or {}
+        agent_hash = (result or {}).get("agent", {}).get("config_hash") or _config_hash(cell)
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO cells VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    cell.suite, cell.key, cell.source, outcome.status, outcome.reason,
+                    cell.agent_label, agent_hash, cell.env_name, cell.env_id, cell.seed,
+                    cell.protocol_key,
+                    float(sum(returns) / len(returns)) if returns else None,
+                    entropy.get("mean"), len(returns) if result else None,
+                    float(outcome.wall_time_s),
+                    time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    _dumps(cell.to_dict()), _dumps(result) if result is not None else None,
+                    outcome.detail, _dumps(outcome.provenance),
+                ),
+            )
+
+    def delete(self, suite: str, keys: Iterable[str]) -> int:
+        """Delete the rows of ``keys`` in ``suite`` (``submit --replace``); returns the count."""
+        count = 0
+        with self.transaction():
+            for key in keys:
+                count += self.db.execute("DELETE FROM cells WHERE suite=? AND cell_key=?", (suite, key)).rowcount
+        return count
+
+    # -- reading -----------------------------------------------------------------------------
+    def finished(self, suite: str) -> dict[str, str]:
+        """``{cell key: status}`` of every stored cell of ``suite``."""
+        cur = self.db.execute("SELECT cell_key, status FROM cells WHERE suite=?", (suite,))
+        return dict(cur.fetchall())
+
+    def label_hashes(self, suite: str, source: str | None = None) -> dict[str, set[str]]:
+        """``{agent label: {agent config hashes}}`` stored for ``suite``."""
+        sql = "SELECT DISTINCT agent_label, agent_hash FROM cells WHERE suite=?"
+        args: tuple[Any, ...] = (suite,)
+        if source:
+            sql += " AND source=?"
+            args += (source,)
+        out: dict[str, set[str]] = {}
+        for label, h in self.db.execute(sql, args):
+            out.setdefault(label, set()).add(h)
+        return out
+
+    def rows(self, suite: str, *, keys: Iterable[str] | None = None, source: str | None = None) -> list[Row]:
+        """Stored rows of ``suite`` in cell-key order, optionally only ``keys`` or ``source``."""
+        sql = ("SELECT cell, status, reason, result, detail, provenance, wall_time_s, finished_at, "
+               "cell_key, source FROM cells WHERE suite=? ORDER BY cell_key")
+        wanted = None if keys is None else set(keys)
+        return [
+            row for row in self._iter(sql, (suite,))
+            if (wanted is None or row.key in wanted) and (source is None or row.cell.source == source)
+        ]
+
+    def _iter(self, sql: str, args: tuple[Any, ...]) -> Iterator[Row]:
+        for cell, status, reason, result, detail, prov, wall, finished_at, _key, _src in self.db.execute(sql, args):
+            yield Row(
+                cell=Cell.from_dict(json.loads(cell)), status=status, reason=reason,
+                result=json.loads(result) if result else None, detail=detail,
+                provenance=json.loads(prov), wall_time_s=wall, finished_at=finished_at,
+            )
+
+    def suites(self) -> list[str]:
+        return [s for (s,) in self.db.execute("SELECT DISTINCT suite FROM cells ORDER BY suite")]
+
+
+def _config_hash(cell: Cell) -> str:
+    from entropy_gym.agents.registry import config_hash
+
+    return config_hash(dict(cell.agent_config))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(_finite(value), sort_keys=True, separators=(",", ":"), default=repr)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: store them as ``None``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

@@ -1,0 +1,91 @@
+"""``entropy-gym submit FILE.py:Class --suite SUITE``: score a user's agent on a suite.
+
+The user's code is never imported in the runner's process: the class is built and run only
+inside cell processes, under the suite's time limit and a memory limit, so an agent that fails
+to import, raises, hangs or exhausts memory yields failed rows with the reason. Results are
+validated before they are stored, and the leaderboard then shows the submission beside the
+suite's own agents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from entropy_gym.agents.base import ConfigError
+from entropy_gym.runner.cells import Cell, expand
+from entropy_gym.runner.store import Store
+from entropy_gym.runner.suite import AgentEntry, Suite
+
+DEFAULT_MEMORY_LIMIT_MB = 8192
+
+
+def parse_reference(ref: str) -> tuple[Path, str]:
+    """``(file, class name)`` of ``path/to/file.py:Class``, checked to exist."""
+    if ":" not in ref:
+        raise ConfigError(f"agent reference {ref!r} must look like 'path/to/file.py:Class'")
+    where, cls = ref.rsplit(":", 1)
+    if not where.endswith(".py") or not cls.isidentifier():
+        raise ConfigError(f"agent reference {ref!r} must look like 'path/to/file.py:Class'")
+    path = Path(where).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"agent file {where!r} does not exist")
+    return path, cls
+
+
+def submission_cells(
+    suite: Suite,
+    ref: str,
+    *,
+    label: str | None = None,
+    params: dict[str, Any] | None = None,
+    time_limit_s: float | None = None,
+    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
+) -> list[Cell]:
+    """The cells that score ``ref`` on ``suite``'s envs and seeds.
+
+    The agent config names the file by its absolute path; the cells also carry the file's
+    sha256, so that changed code is a new submission rather than a resumed one.
+    """
+    path, cls = parse_reference(ref)
+    source_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    config = {"name": f"{path.resolve()}:{cls}", **(params or {})}
+    label = label or cls
+    if label in {a.label for a in suite.agents}:
+        raise ConfigError(f"label {label!r} is already an agent of suite {suite.name!r}; pass --label")
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise ConfigError(f"--time-limit must be > 0, got {time_limit_s}")
+    if memory_limit_mb is not None and memory_limit_mb < 64:
+        raise ConfigError(f"--memory-limit-mb must be >= 64, got {memory_limit_mb}")
+    cells = expand(suite, [AgentEntry(label=label, config=config)], source="submit",
+                   memory_limit_mb=memory_limit_mb, time_limit_s=time_limit_s)
+    return [_with_extra(c, {"source_sha256": source_hash, "file": str(path)}) for c in cells]
+
+
+def _with_extra(cell: Cell, extra: dict[str, Any]) -> Cell:
+    data = cell.to_dict()
+    data["extra"] = extra
+    return Cell.from_dict(data)
+
+
+def check_label(store: Store, suite: Suite, cells: list[Cell], *, replace: bool) -> int:
+    """Refuse to mix two different submissions under one label, unless ``replace`` (then the
+    earlier rows are deleted; returns how many)."""
+    if not cells:
+        return 0
+    label = cells[0].agent_label
+    mine = {c.key for c in cells}
+    stale = [r for r in store.rows(suite.name, source="submit")
+             if r.cell.agent_label == label and r.key not in mine]
+    if not stale:
+        return 0
+    if not replace:
+        old = stale[0].cell
+        raise ConfigError(
+            f"label {label!r} already holds a different submission on suite {suite.name!r} "
+            f"(config {json.dumps(dict(old.agent_config))}, source sha256 "
+            f"{str(old.extra.get('source_sha256'))[:12]}); pass --replace to overwrite it or --label to keep both"
+        )
+    return store.delete(suite.name, [r.key for r in stale])

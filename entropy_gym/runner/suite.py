@@ -1,0 +1,413 @@
+"""Suites from ``benchmarks.yaml``: read, validate, and check that they can run.
+
+Validation happens in two steps, both before any cell runs:
+
+* :func:`load_suites` checks the file's structure (types, ranges, unknown keys, duplicate
+  labels) without importing anything heavy, so ``leaderboard`` and ``show`` stay fast.
+* :func:`check_runnable` builds every agent with its interventions (unknown names and refused
+  hook combinations raise there) and constructs every env once (unknown ids, bad kwargs).
+
+Every problem raises :class:`SuiteError`, one line naming the file, the key path (e.g.
+``suites.ci.agents[2].interventions[0]``) and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from entropy_gym.agents.base import ConfigError
+
+#: Keys of one suite, with whether each is required.
+SUITE_KEYS: dict[str, bool] = {
+    "description": True,
+    "seeds": True,
+    "eval_episodes": True,
+    "envs": True,
+    "agents": True,
+    "num_envs": False,
+    "budget": False,
+    "time_limit_s": False,
+    "metrics": False,
+    "bootstrap_reps": False,
+}
+ENV_KEYS = ("id", "name", "kwargs", "random_score", "reference_score", "reference_source")
+BUDGET_KEYS = ("env_steps", "episodes", "seconds")
+DEFAULT_TIME_LIMIT_S = 600.0
+DEFAULT_BOOTSTRAP_REPS = 2000
+_METRIC_NAME = re.compile(r"^[A-Za-z0-9_./-]+$")
+_SUITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Suite names that would collide with other folders under ``leaderboards/``.
+RESERVED_SUITE_NAMES = frozenset({"site"})
+
+
+class SuiteError(ConfigError):
+    """A suite file that cannot run; the message names the file and the key path."""
+
+    def __init__(self, file: str | Path, key: str, message: str) -> None:
+        self.file, self.key = str(file), key
+        super().__init__(f"{file}: {key}: {message}" if key else f"{file}: {message}")
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    """One env of a suite: a Gymnasium id, its kwargs, and optional normalisation anchors.
+
+    ``name`` is the task's column name on the leaderboard (the id, unless the same id appears
+    with different kwargs). Anchors given here override the env catalog's.
+    """
+
+    id: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""
+    random_score: float | None = None
+    reference_score: float | None = None
+    reference_source: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentEntry:
+    """One agent row of a suite: its label and the config ``make_agent`` builds it from."""
+
+    label: str
+    config: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.config["name"])
+
+    @property
+    def interventions(self) -> list[Mapping[str, Any] | str]:
+        return list(self.config.get("interventions") or [])
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated suite: envs x agents x seeds, with the evaluation protocol."""
+
+    name: str
+    description: str
+    seeds: tuple[int, ...]
+    eval_episodes: int
+    envs: tuple[EnvEntry, ...]
+    agents: tuple[AgentEntry, ...]
+    num_envs: int = 1
+    budget: Mapping[str, float] | None = None
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+    metrics: tuple[str, ...] = ()
+    bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS
+    file: str = "benchmarks.yaml"
+
+    def env_by_name(self, name: str) -> EnvEntry:
+        for env in self.envs:
+            if env.name == name:
+                return env
+        raise KeyError(name)
+
+
+# -- structure ------------------------------------------------------------------------------
+class _Checker:
+    """Small helpers that raise :class:`SuiteError` with the file and key path."""
+
+    def __init__(self, file: str | Path) -> None:
+        self.file = file
+
+    def fail(self, key: str, message: str) -> SuiteError:
+        return SuiteError(self.file, key, message)
+
+    def mapping(self, value: Any, key: str, what: str = "a mapping") -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected {what}, got {_show(value)}")
+        for k in value:
+            if not isinstance(k, str):
+                raise self.fail(key, f"expected string keys, got {_show(k)}")
+        return value
+
+    def keys(self, value: Mapping[str, Any], key: str, allowed: Sequence[str]) -> None:
+        for k in value:
+            if k not in allowed:
+                raise self.fail(f"{key}.{k}" if key else k, f"unknown key; expected one of: {', '.join(allowed)}")
+
+    def integer(self, value: Any, key: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(key, f"expected an integer >= {minimum}, got {_show(value)}")
+        return int(value)
+
+    def number(self, value: Any, key: str, *, positive: bool = False, minimum: float | None = None) -> float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if ok and positive and not value > 0:
+            ok = False
+        if ok and minimum is not None and value < minimum:
+            ok = False
+        if not ok:
+            want = "a number > 0" if positive else (
+                f"a number >= {minimum:g}" if minimum is not None else "a finite number")
+            raise self.fail(key, f"expected {want}, got {_show(value)}")
+        return float(value)
+
+    def string(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"expected a non-empty string, got {_show(value)}")
+        return value
+
+    def sequence(self, value: Any, key: str, *, non_empty: bool = True) -> list[Any]:
+        if not isinstance(value, list) or (non_empty and not value):
+            raise self.fail(key, f"expected a {'non-empty ' if non_empty else ''}list, got {_show(value)}")
+        return value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load_suites(path: str | Path = "benchmarks.yaml") -> dict[str, Suite]:
+    """Every suite of ``path``, structurally validated (see the module docstring)."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SuiteError(shown, "", "file not found (run from the repository root or pass --file)") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise SuiteError(shown, "", f"{where}not valid YAML ({problem})") from None
+    check = _Checker(shown)
+    top = check.mapping(data, "", "a mapping with a 'suites' key")
+    check.keys(top, "", ["suites"])
+    if "suites" not in top:
+        raise check.fail("suites", "missing; expected a mapping of suite names to suites")
+    suites = check.mapping(top["suites"], "suites", "a mapping of suite names to suites")
+    if not suites:
+        raise check.fail("suites", "expected at least one suite")
+    return {name: _parse_suite(check, name, body) for name, body in suites.items()}
+
+
+def load_suite(name: str, path: str | Path = "benchmarks.yaml") -> Suite:
+    """One suite by name; an unknown name lists the known ones."""
+    suites = load_suites(path)
+    if name not in suites:
+        raise SuiteError(path, f"suites.{name}", f"no such suite; expected one of: {', '.join(suites)}")
+    return suites[name]
+
+
+def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
+    key = f"suites.{name}"
+    if not _SUITE_NAME.match(name) or name in RESERVED_SUITE_NAMES:
+        raise check.fail(key, "expected a suite name of letters, digits, '_', '.', '-' (not 'site')")
+    body = check.mapping(body, key)
+    check.keys(body, key, list(SUITE_KEYS))
+    for k, required in SUITE_KEYS.items():
+        if required and k not in body:
+            raise check.fail(f"{key}.{k}", "missing required key")
+    description = check.string(body["description"], f"{key}.description")
+    seeds = _parse_seeds(check, body["seeds"], f"{key}.seeds")
+    eval_episodes = check.integer(body["eval_episodes"], f"{key}.eval_episodes", 1)
+    num_envs = check.integer(body.get("num_envs", 1), f"{key}.num_envs", 1)
+    time_limit = check.number(body.get("time_limit_s", DEFAULT_TIME_LIMIT_S), f"{key}.time_limit_s", positive=True)
+    reps = check.integer(body.get("bootstrap_reps", DEFAULT_BOOTSTRAP_REPS), f"{key}.bootstrap_reps", 100)
+    budget = None
+    if body.get("budget") is not None:
+        raw = check.mapping(body["budget"], f"{key}.budget")
+        check.keys(raw, f"{key}.budget", BUDGET_KEYS)
+        if not raw:
+            raise check.fail(f"{key}.budget", f"expected at least one of: {', '.join(BUDGET_KEYS)}")
+        budget = {
+            k: (check.integer(v, f"{key}.budget.{k}", 0) if k != "seconds"
+                else check.number(v, f"{key}.budget.{k}", minimum=0))
+            for k, v in raw.items()
+        }
+    metrics = tuple(
+        _metric_name(check, m, f"{key}.metrics[{i}]")
+        for i, m in enumerate(check.sequence(body.get("metrics", []), f"{key}.metrics", non_empty=False))
+    )
+    envs = _parse_envs(check, body["envs"], f"{key}.envs")
+    agents = _parse_agents(check, body["agents"], f"{key}.agents")
+    return Suite(
+        name=name, description=description, seeds=seeds, eval_episodes=eval_episodes,
+        envs=envs, agents=agents, num_envs=num_envs, budget=budget, time_limit_s=time_limit,
+        metrics=metrics, bootstrap_reps=reps, file=check.file,
+    )
+
+
+def _metric_name(check: _Checker, value: Any, key: str) -> str:
+    if not isinstance(value, str) or not _METRIC_NAME.match(value):
+        raise check.fail(key, f"expected an episode metric name (letters, digits, _ . / -), got {_show(value)}")
+    return value
+
+
+def _parse_seeds(check: _Checker, value: Any, key: str) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return tuple(range(check.integer(value, key, 1)))
+    items = check.sequence(value, key)
+    seeds = tuple(check.integer(s, f"{key}[{i}]", 0) for i, s in enumerate(items))
+    if len(set(seeds)) != len(seeds):
+        raise check.fail(key, f"expected distinct seeds, got {list(seeds)}")
+    return seeds
+
+
+def _parse_envs(check: _Checker, value: Any, key: str) -> tuple[EnvEntry, ...]:
+    entries = []
+    for i, item in enumerate(check.sequence(value, key)):
+        k = f"{key}[{i}]"
+        if isinstance(item, str):
+            entries.append(EnvEntry(id=check.string(item, k)))
+            continue
+        item = check.mapping(item, k, "an env id or a mapping with 'id'")
+        check.keys(item, k, ENV_KEYS)
+        if "id" not in item:
+            raise check.fail(f"{k}.id", "missing required key")
+        kwargs = dict(check.mapping(item.get("kwargs") or {}, f"{k}.kwargs"))
+        anchors = {a: item.get(a) for a in ("random_score", "reference_score")}
+        given = [a for a, v in anchors.items() if v is not None]
+        if given and len(given) != 2:
+            raise check.fail(k, "expected both random_score and reference_score, or neither")
+        for a in given:
+            check.number(anchors[a], f"{k}.{a}")
+        if given:
+            if anchors["random_score"] == anchors["reference_score"]:
+                raise check.fail(f"{k}.reference_score", "expected a value different from random_score")
+            check.string(item.get("reference_source"), f"{k}.reference_source")
+        entries.append(EnvEntry(
+            id=check.string(item["id"], f"{k}.id"), kwargs=kwargs,
+            name=check.string(item["name"], f"{k}.name") if "name" in item else "",
+            random_score=None if anchors["random_score"] is None else float(anchors["random_score"]),
+            reference_score=None if anchors["reference_score"] is None else float(anchors["reference_score"]),
+            reference_source=item.get("reference_source"),
+        ))
+    return _name_envs(check, entries, key)
+
+
+def _name_envs(check: _Checker, entries: list[EnvEntry], key: str) -> tuple[EnvEntry, ...]:
+    """Give each env its leaderboard name: the id, plus its kwargs where the id repeats."""
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e.id] = counts.get(e.id, 0) + 1
+    named, seen, tasks = [], {}, {}
+    for i, e in enumerate(entries):
+        task = (e.id, repr(sorted(e.kwargs.items())))
+        if task in tasks:
+            raise check.fail(f"{key}[{i}]", f"duplicate env {e.id!r} with the same kwargs as {key}[{tasks[task]}]; "
+                             "expected distinct ids or kwargs")
+        tasks[task] = i
+        name = e.name
+        if not name:
+            suffix = ",".join(f"{k}={v}" for k, v in sorted(e.kwargs.items()))
+            name = f"{e.id}[{suffix}]" if counts[e.id] > 1 and suffix else e.id
+        if name in seen:
+            raise check.fail(f"{key}[{i}]", f"duplicate env {name!r} (also {key}[{seen[name]}]); "
+                             "expected distinct ids or kwargs, or a distinct 'name'")
+        seen[name] = i
+        named.append(EnvEntry(e.id, e.kwargs, name, e.random_score, e.reference_score, e.reference_source))
+    return tuple(named)
+
+
+def _parse_agents(check: _Checker, value: Any, key: str) -> tuple[AgentEntry, ...]:
+    entries, seen = [], {}
+    for i, item in enumerate(check.sequence(value, key)):
+        k = f"{key}[{i}]"
+        if isinstance(item, str):
+            config: dict[str, Any] = {"name": check.string(item, k)}
+            label = None
+        else:
+            item = check.mapping(item, k, "an agent name or a mapping with 'name'")
+            if "name" not in item:
+                raise check.fail(f"{k}.name", "missing required key")
+            config = {kk: v for kk, v in item.items() if kk != "label"}
+            config["name"] = check.string(item["name"], f"{k}.name")
+            label = check.string(item["label"], f"{k}.label") if "label" in item else None
+            ivs = check.sequence(item.get("interventions") or [], f"{k}.interventions", non_empty=False)
+            for j, iv in enumerate(ivs):
+                jk = f"{k}.interventions[{j}]"
+                if isinstance(iv, str):
+                    check.string(iv, jk)
+                else:
+                    iv = check.mapping(iv, jk, "an intervention name or a mapping with 'name'")
+                    if "name" not in iv:
+                        raise check.fail(f"{jk}.name", "missing required key")
+                    check.string(iv["name"], f"{jk}.name")
+            if not ivs:
+                config.pop("interventions", None)
+        label = label or default_label(config)
+        if label in seen:
+            raise check.fail(f"{k}", f"duplicate agent label {label!r} (also {key}[{seen[label]}]); "
+                             "expected a distinct 'label'")
+        seen[label] = i
+        entries.append(AgentEntry(label=label, config=config))
+    return tuple(entries)
+
+
+def default_label(config: Mapping[str, Any]) -> str:
+    """``name`` (the class name for ``file.py:Class`` references) joined with its
+    interventions and their parameters, e.g. ``ppo+entropy_bonus(coef=0.01)``."""
+    name = str(config["name"])
+    base = name.rsplit(":", 1)[1] if ":" in name else name
+    params = {k: v for k, v in config.items() if k not in ("name", "interventions")}
+    if params:
+        base += "(" + ",".join(f"{k}={v}" for k, v in sorted(params.items())) + ")"
+    parts = [base]
+    for iv in config.get("interventions") or []:
+        parts.append(intervention_label(iv))
+    return "+".join(parts)
+
+
+def intervention_label(iv: Mapping[str, Any] | str) -> str:
+    """``temperature(t=2.0)`` for ``{"name": "temperature", "t": 2.0}``."""
+    if isinstance(iv, str):
+        return iv
+    params = {k: v for k, v in iv.items() if k != "name"}
+    args = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return f"{iv['name']}({args})" if args else str(iv["name"])
+
+
+# -- runnability ------------------------------------------------------------------------------
+def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
+    """Build every agent (with interventions) and every env of ``suite`` once.
+
+    Raises :class:`SuiteError` naming the key of the first agent, intervention or env that
+    cannot be built, so that a bad config fails before any cell runs.
+    """
+    from entropy_gym.agents.registry import make_agent, make_intervention
+    from entropy_gym.runner.envs import make_env, resolve_env_id
+
+    base = f"suites.{suite.name}"
+    for i, entry in enumerate(suite.agents):
+        key = f"{base}.agents[{i}]"
+        plain = {k: v for k, v in entry.config.items() if k != "interventions"}
+        try:
+            agent = make_agent(plain)
+        except ConfigError as err:
+            raise SuiteError(suite.file, key, str(err)) from None
+        except Exception as err:  # a user class whose constructor fails
+            raise SuiteError(suite.file, key, f"building the agent raised {type(err).__name__}: {err}") from None
+        for j, iv_spec in enumerate(entry.interventions):
+            iv_key = f"{key}.interventions[{j}]"
+            try:
+                agent.attach(make_intervention(iv_spec))
+            except ConfigError as err:
+                raise SuiteError(suite.file, iv_key, str(err)) from None
+            except Exception as err:
+                raise SuiteError(suite.file, iv_key, f"building the intervention raised "
+                                 f"{type(err).__name__}: {err}") from None
+    for i, env in enumerate(suite.envs):
+        key = f"{base}.envs[{i}]"
+        try:
+            resolve_env_id(env.id)
+        except ConfigError as err:
+            raise SuiteError(suite.file, f"{key}.id" if env.kwargs else key, str(err)) from None
+        if build_envs:
+            try:
+                make_env(env.id, env.kwargs).close()
+            except Exception as err:
+                raise SuiteError(suite.file, key, f"gym.make({env.id!r}, **{dict(env.kwargs)!r}) raised "
+                                 f"{type(err).__name__}: {err}") from None

@@ -1,0 +1,303 @@
+"""Per-cell isolation: every cell runs in its own process, which the runner can kill.
+
+A process pool cannot kill one task, so each cell gets a fresh process instead. To keep that
+cheap, processes are forked from a *fork server* that imported the package, Gymnasium and
+NumPy once (``multiprocessing``'s ``forkserver`` start method with a preload list): a cell
+pays a fork, not an interpreter start. The child
+
+* dies with its parent (``PR_SET_PDEATHSIG``), so a killed run leaves no orphans;
+* ignores Ctrl-C (the runner decides what an interrupt means);
+* runs in its own process group, so a time-out kills anything the agent started too;
+* applies a memory limit (``RLIMIT_AS``) where one is set;
+* writes its stdout and stderr to a log file, whose tail joins a failed cell's traceback
+  (so a progress display is not drowned in env banners, and a crash still says why);
+* sends back one message: the result, or a one-line reason with the traceback.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import multiprocessing.connection
+import os
+import pickle
+import resource
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from entropy_gym.runner import provenance
+from entropy_gym.runner.cells import Cell
+
+#: Modules the fork server imports once, so that every cell process starts warm.
+PRELOAD = ["entropy_gym.runner.worker", "entropy_gym.runner.rollout"]
+PR_SET_PDEATHSIG = 1
+#: Seconds a killed child gets to be reaped before the runner moves on.
+REAP_TIMEOUT_S = 5.0
+#: Characters of a failed cell's output kept with its traceback.
+LOG_TAIL_CHARS = 4000
+
+
+@dataclass
+class Outcome:
+    """How one cell ended: ``ok`` with a result, or ``failed`` with a one-line reason."""
+
+    cell: Cell
+    status: str
+    result: dict[str, Any] | None = None
+    reason: str | None = None
+    detail: str | None = None
+    wall_time_s: float = 0.0
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cell": self.cell.to_dict(), "status": self.status, "result": self.result,
+            "reason": self.reason, "detail": self.detail, "wall_time_s": self.wall_time_s,
+            "provenance": self.provenance,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
+        return cls(**{**data, "cell": Cell.from_dict(data["cell"])})
+
+
+def failed(cell: Cell, reason: str, detail: str | None = None, wall_time_s: float = 0.0,
+           device: str | None = None) -> Outcome:
+    """A failed outcome with the provenance the parent can vouch for."""
+    prov = {**provenance.process_provenance(), "device": device}
+    return Outcome(cell, "failed", None, reason, detail, wall_time_s, prov)
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """A fork-server context that preloads :data:`PRELOAD` (spawn where fork servers do not
+    exist). The preload list is process-wide and only applies before the server starts."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+# -- the child ------------------------------------------------------------------------------
+def _die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _redirect_output(log_path: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _child_main(cell_data: dict[str, Any], device: str, conn: Any, log_path: str | None) -> None:
+    """Entry point of a cell process: run the cell, send one message, exit at once."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
+    if log_path:
+        _redirect_output(log_path)
+    cell = Cell.from_dict(cell_data)
+    if cell.memory_limit_mb:
+        limit = int(cell.memory_limit_mb) * 1024 * 1024
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ValueError, OSError):
+            pass
+    from entropy_gym.runner.rollout import CellFailure, run_cell
+
+    try:
+        message: tuple[str, Any, Any] = ("ok", run_cell(cell, device), None)
+    except CellFailure as fail:
+        reason = fail.reason
+        if fail.out_of_memory and cell.memory_limit_mb:
+            reason += f"; the cell's memory limit is {cell.memory_limit_mb} MiB"
+        message = ("failed", reason, fail.detail)
+    except MemoryError:
+        message = ("failed", _memory_reason(cell), traceback.format_exc())
+    except BaseException as err:  # noqa: BLE001 - anything the agent does must become a row
+        message = ("failed", f"{type(err).__name__}: {err}".strip(), traceback.format_exc())
+    try:
+        conn.send(message)
+    except Exception as err:  # an unpicklable result
+        conn.send(("failed", f"the cell's result could not be sent back ({err})", None))
+    conn.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: agent threads or finalisers must not hold the process up.
+    os._exit(0)
+
+
+def _memory_reason(cell: Cell) -> str:
+    if cell.memory_limit_mb:
+        return f"memory limit of {cell.memory_limit_mb} MiB exceeded (MemoryError)"
+    return "ran out of memory (MemoryError)"
+
+
+# -- the parent ------------------------------------------------------------------------------
+@contextmanager
+def _without_main_script() -> Iterator[None]:
+    """Start children without re-running the parent's main script.
+
+    ``spawn`` and ``forkserver`` children re-execute the parent's ``__main__`` file (as
+    ``__mp_main__``) so that objects defined there unpickle. Cells never need it (agents are
+    named by import path or file), and re-running it can be costly: in a Ray worker it is
+    Ray's worker script, which imports Ray again in every cell process.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None) if main is not None else None
+    if path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
+class CellProcess:
+    """A running cell: its process, result pipe and deadline."""
+
+    def __init__(self, cell: Cell, device: str, ctx: Any) -> None:
+        self.cell, self.device = cell, device
+        reader, writer = ctx.Pipe(duplex=False)
+        fd, self.log_path = tempfile.mkstemp(prefix=f"entropy-gym-cell-{cell.key}-", suffix=".log")
+        os.close(fd)
+        self.process = ctx.Process(target=_child_main, args=(cell.to_dict(), device, writer, self.log_path),
+                                   name=f"entropy-gym-cell-{cell.key}")
+        self.started = time.monotonic()
+        with _without_main_script():
+            self.process.start()
+        writer.close()
+        self.conn = reader
+        self.deadline = self.started + float(cell.time_limit_s)
+
+    def waitables(self) -> list[Any]:
+        return [self.conn, self.process.sentinel]
+
+    def poll(self, now: float | None = None) -> Outcome | None:
+        """The outcome if the cell has finished, died, or passed its deadline (then it is
+        killed); ``None`` while it is still running in time."""
+        outcome = self._poll(time.monotonic() if now is None else now)
+        if outcome is not None:
+            self.cleanup()
+        return outcome
+
+    def _poll(self, now: float) -> Outcome | None:
+        if self.conn.poll():
+            try:
+                status, payload, detail = self.conn.recv()
+            except (EOFError, OSError, pickle.UnpicklingError):
+                return self._died()
+            self._reap()
+            elapsed = time.monotonic() - self.started
+            if status == "ok":
+                return Outcome(self.cell, "ok", payload, None, None, elapsed,
+                               dict(payload.get("provenance", {})))
+            return failed(self.cell, payload, self._with_log(detail), elapsed, self.device)
+        if not self.process.is_alive():
+            return self._died()
+        if now >= self.deadline:
+            self._kill_group()
+            return failed(self.cell, f"time limit of {self.cell.time_limit_s:g} s exceeded; the "
+                          "cell was killed", self._with_log(None), now - self.started, self.device)
+        return None
+
+    def _with_log(self, detail: str | None) -> str | None:
+        """``detail`` followed by the tail of the cell's output, if it wrote any."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - LOG_TAIL_CHARS))
+                tail = f.read().decode("utf-8", "replace").strip()
+        except OSError:
+            tail = ""
+        if not tail:
+            return detail
+        return f"{detail or ''}\n--- cell output (tail) ---\n{tail}".lstrip()
+
+    def _died(self) -> Outcome:
+        self._reap()
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            reason = f"the cell process was killed by {name}"
+            if self.cell.memory_limit_mb or -code == signal.SIGKILL:
+                reason += " (out of memory?)"
+        else:
+            reason = f"the cell process exited with status {code} before sending a result"
+        return failed(self.cell, reason, self._with_log(None), time.monotonic() - self.started, self.device)
+
+    def kill(self) -> None:
+        """Kill the cell's process group (the agent's own children too) and clean up."""
+        self._kill_group()
+        self.cleanup()
+
+    def _kill_group(self) -> None:
+        pid = self.process.pid
+        if pid is not None and self.process.is_alive():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+        self._reap()
+
+    def _reap(self) -> None:
+        self.process.join(REAP_TIMEOUT_S)
+        self.conn.close()
+
+    def cleanup(self) -> None:
+        """Remove the cell's log file (after its outcome has been taken)."""
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
+
+
+def run_isolated(cell_data: dict[str, Any], device: str, cwd: str | None = None) -> dict[str, Any]:
+    """Run one cell in its own process and block until it ends (what a Ray task does).
+
+    ``cwd`` is the driver's working directory; where it exists on this node the cell runs
+    there, so relative paths in a suite (``agents/mine.py:Agent``) mean the same thing.
+    """
+    import entropy_gym  # noqa: F401  (a Ray worker must register the ids before anything)
+
+    if cwd and os.path.isdir(cwd):
+        os.chdir(cwd)
+    cell = Cell.from_dict(cell_data)
+    running = CellProcess(cell, device, worker_context())
+    try:
+        while True:
+            timeout = max(0.0, running.deadline - time.monotonic())
+            multiprocessing.connection.wait(running.waitables(), timeout=timeout)
+            outcome = running.poll()
+            if outcome is not None:
+                return outcome.to_dict()
+    finally:
+        running.kill()
+
+
+provenance.warm()

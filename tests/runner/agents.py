@@ -1,0 +1,163 @@
+"""Small agents the runner tests run in cell processes (referenced as ``agents.py:Class``)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from entropy_gym.agents.base import BaseAgent, Decision, batch_size_of, categorical_entropy
+
+
+class EpsilonConstant(BaseAgent):
+    """Action 0 (the low corner of a Box) with probability 1 - eps, else uniform: its action
+    entropy is set by ``eps``, which the entropy-return tests use."""
+
+    name = "epsilon_constant"
+
+    def __init__(self, eps: float = 0.0) -> None:
+        super().__init__(eps=eps)
+        self.eps = float(eps)
+
+    def act(self, obs_batch: Any) -> Decision:
+        n = batch_size_of(obs_batch)
+        space = self.task.action_space
+        if isinstance(space, gym.spaces.Discrete):
+            k = int(space.n)
+            uniform = self.rng.random(n) < self.eps
+            actions = np.where(uniform, self.rng.integers(k, size=n), 0) + space.start
+            probs = np.full(k, self.eps / k)
+            probs[0] += 1.0 - self.eps
+            return Decision(actions=actions, entropy=np.full(n, categorical_entropy(probs)))
+        low = np.broadcast_to(space.low, (n, *space.shape))
+        sample = self.rng.uniform(space.low, space.high, size=(n, *space.shape))
+        uniform = (self.rng.random(n) < self.eps).reshape(n, *([1] * len(space.shape)))
+        return Decision(actions=np.where(uniform, sample, low).astype(space.dtype), entropy=None)
+
+
+class Raising(BaseAgent):
+    name = "raising"
+
+    def act(self, obs_batch: Any) -> Decision:
+        raise RuntimeError("boom in act")
+
+
+class SetupRaising(BaseAgent):
+    name = "setup_raising"
+
+    def setup(self, task: Any, seed: int, device: str) -> None:
+        raise ValueError(f"cannot handle {task.env_id}")
+
+
+class NaNAction(BaseAgent):
+    name = "nan_action"
+
+    def act(self, obs_batch: Any) -> Decision:
+        space = self.task.action_space
+        return Decision(actions=np.full((batch_size_of(obs_batch), *space.shape), np.nan, dtype=np.float32))
+
+
+class NaNEntropy(BaseAgent):
+    name = "nan_entropy"
+
+    def act(self, obs_batch: Any) -> Decision:
+        n = batch_size_of(obs_batch)
+        return Decision(actions=np.zeros(n, dtype=np.int64), entropy=np.full(n, np.nan))
+
+
+class OutOfSpace(BaseAgent):
+    name = "out_of_space"
+
+    def act(self, obs_batch: Any) -> Decision:
+        return Decision(actions=np.full(batch_size_of(obs_batch), self.task.action_space.n, dtype=np.int64))
+
+
+class Hanging(BaseAgent):
+    name = "hanging"
+
+    def act(self, obs_batch: Any) -> Decision:
+        time.sleep(3600)
+        raise AssertionError("unreachable")
+
+
+class Exiting(BaseAgent):
+    name = "exiting"
+
+    def act(self, obs_batch: Any) -> Decision:
+        os._exit(3)
+
+
+class MemoryHog(BaseAgent):
+    name = "memory_hog"
+
+    def act(self, obs_batch: Any) -> Decision:
+        self.hoard = np.ones((8 * 1024, 1024, 1024), dtype=np.uint8)  # 8 GiB
+        raise AssertionError("unreachable under a memory limit")
+
+
+class Sleepy(BaseAgent):
+    """Uniform random actions, slowly: a cell lasts long enough to be killed mid-run."""
+
+    name = "sleepy"
+
+    def __init__(self, delay: float = 0.01) -> None:
+        super().__init__(delay=delay)
+        self.delay = float(delay)
+
+    def act(self, obs_batch: Any) -> Decision:
+        time.sleep(self.delay)
+        n = batch_size_of(obs_batch)
+        k = int(self.task.action_space.n)
+        return Decision(actions=self.rng.integers(k, size=n), entropy=np.full(n, np.log(k)))
+
+
+class Learner(BaseAgent):
+    """Trains by counting env steps of real rollouts and logs one telemetry record per
+    update: entropy falls and return rises, as ``R = -a exp(H) + b`` with a=2, b=10."""
+
+    name = "learner"
+
+    def train(self, make_env: Any, budget: Any) -> None:
+        env = make_env(self.seed)
+        env.reset(seed=self.seed)
+        steps, updates = 0, 0
+        while steps < (budget.env_steps or 0):
+            _, _, term, trunc, _ = env.step(env.action_space.sample())
+            steps += 1
+            if term or trunc:
+                env.reset()
+            if steps % 50 == 0:
+                updates += 1
+                h = float(np.log(2.0)) * 0.9**updates
+                self.log_telemetry({"step": steps, "entropy": h, "return": -2.0 * np.exp(h) + 10.0})
+        env.close()
+
+    def act(self, obs_batch: Any) -> Decision:
+        n = batch_size_of(obs_batch)
+        space = self.task.action_space
+        return Decision(actions=np.zeros((n, *space.shape), dtype=space.dtype), entropy=np.zeros(n))
+
+
+class TextReplies(BaseAgent):
+    """Answers a text env with a label string from ``task.env_info`` (or gibberish every
+    third step, which the env must flag, not raise on)."""
+
+    name = "text_replies"
+
+    def setup(self, task: Any, seed: int, device: str) -> None:
+        super().setup(task, seed, device)
+        self.labels = list(task.env_info["labels"])
+        self.calls = 0
+
+    def act(self, obs_batch: Any) -> Decision:
+        assert isinstance(obs_batch, tuple) and all(isinstance(o, str) for o in obs_batch)
+        self.calls += 1
+        n = len(obs_batch)
+        if self.calls % 3 == 0:
+            return Decision(actions=["no idea"] * n, entropy=np.full(n, 0.0))
+        picks = self.rng.integers(len(self.labels), size=n)
+        return Decision(actions=[f"press {self.labels[i]}" for i in picks],
+                        entropy=np.full(n, np.log(len(self.labels))))

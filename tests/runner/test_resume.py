@@ -1,0 +1,55 @@
+"""kill -9 in the middle of a run, then the same command again: it resumes, and the
+leaderboard is identical to an uninterrupted run's."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+from entropy_gym.leaderboard.publish import publish_from_store
+from entropy_gym.runner import Store, expand, load_suite, run_cells
+from tests.runner.helpers import agent_ref, cli, cli_env, write_suite
+
+FILES = ("results.json", "leaderboard.md", "aggregates.svg", "profile.svg", "entropy_return.svg")
+
+
+def _stored(path) -> int:
+    try:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT COUNT(*) FROM cells").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def test_kill_9_then_resume_gives_the_uninterrupted_leaderboard(tmp_path):
+    path = write_suite(tmp_path / "b.yaml", "k", seeds=[0, 1, 2, 3, 4], eval_episodes=3,
+                       envs=["CartPole-v1"], agents=[{"name": agent_ref("Sleepy"), "delay": 0.005, "label": "sleepy"}])
+    suite = load_suite("k", path)
+    with Store(tmp_path / "whole.sqlite") as store:
+        run_cells(expand(suite), store, workers=1, quiet=True)
+        publish_from_store(suite, store, tmp_path / "whole")
+
+    store = tmp_path / "killed.sqlite"
+    command = cli("run", "k", "--file", str(path), "--store", str(store), "--out", str(tmp_path / "killed"),
+                  "--workers", "1", "--quiet")
+    proc = subprocess.Popen(command, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _stored(store) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner, its fork server and (by PDEATHSIG) its cells
+        proc.wait(timeout=30)
+    done_before = _stored(store)
+    assert 2 <= done_before < 5, "the kill should land in the middle of the run"
+    assert not (tmp_path / "killed" / "k").exists()
+
+    again = subprocess.run(command, env=cli_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"k: 5 cells, {5 - done_before} run, {done_before} already stored, 0 failed" in again.stdout
+    for name in FILES:
+        assert (tmp_path / "killed" / "k" / name).read_bytes() == (tmp_path / "whole" / "k" / name).read_bytes(), name
