@@ -166,7 +166,8 @@ def test_reset_restores_the_physical_parameters(case):
 
 
 def test_envs_never_share_model_state():
-    a, b = make("Hopper", "2.2", threshold=1).unwrapped, make("Hopper", "2.2", threshold=1).unwrapped
+    a = make("Hopper", "2.2", threshold=1).unwrapped
+    b = make("Hopper", "2.2", threshold=1).unwrapped
     assert a.model is not b.model
     before = model_floats(b.model)
     a.reset(seed=0)
@@ -188,12 +189,14 @@ BAD = [
     ("2.2", {"param": "viscosity"},
      "param='viscosity' is not allowed; expected one of ('mass', 'friction', 'gravity', 'gear')"),
     ("2.2", {"scale": 0}, "scale=0 is not allowed; expected a finite number > 0"),
-    ("2.2", {"mode": "gradual"}, "mode='gradual' is not allowed; expected one of ('sudden', 'cyclic')"),
+    ("2.2", {"mode": "gradual"},
+     "mode='gradual' is not allowed; expected one of ('sudden', 'cyclic')"),
     ("2.2", {"threshold": 2.5}, "threshold=2.5 is not allowed; expected an integer >= 1"),
     ("3.2", {"mode": "blur"}, "mode='blur' is not allowed; expected one of ('velocity', 'drop')"),
     ("3.2", {"p": -1}, "p=-1 is not allowed; expected a number in [0, 1]"),
     ("3.1", {"p": 0.1}, "unknown parameter 'p'; allowed: (none), or Hopper-v5's own: xml_file,"),
-    ("1", {"ctrl_cost": 0.1}, "unknown parameter 'ctrl_cost'; allowed: mode, p, scale, or Hopper-v5's"),
+    ("1", {"ctrl_cost": 0.1},
+     "unknown parameter 'ctrl_cost'; allowed: mode, p, scale, or Hopper-v5's"),
 ]
 
 
@@ -231,3 +234,26 @@ def test_task_info_names_the_task_its_parameters_and_velocity_dims():
         "params": {"mode": "drop", "p": 0.25},
         "velocity_dims": list(range(8, 17)),
     }
+
+
+def _check_random_score(env_id: str) -> None:
+    from entropy_gym.envs.control.random_scores import measure
+
+    stored = random_scores()["scores"][env_id]
+    assert measure(env_id, stored["episodes"], seed=0) == stored  # reproduces exactly
+
+
+# Ids whose random episodes are short (the robot falls at once): cheap enough for every run.
+@pytest.mark.parametrize(
+    "env_id",
+    [*(f"Control/InvertedPendulum-T{k}-v0" for k in TYPES), "Control/Hopper-T1-v0",
+     "Control/Humanoid-T3.2-v0"],
+)
+def test_random_scores_reproduce_from_their_command(env_id):
+    _check_random_score(env_id)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_every_random_score_reproduces(env_id):
+    _check_random_score(env_id)

@@ -81,7 +81,8 @@ def test_push_changes_the_centre_of_mass_velocity_by_its_impulse(task):
 
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_pushes_last_their_duration_act_in_the_task_plane_and_start_with_probability_p(task):
-    keep_going = {"terminate_when_unhealthy": False} if task in ("Hopper", "Walker2d", "Ant") else {}
+    falls = task in ("Hopper", "Walker2d", "Ant")
+    keep_going = {"terminate_when_unhealthy": False} if falls else {}
     env = make(task, "2.1", p=0.2, **keep_going)
     u = env.unwrapped
     t = TASKS[task]

@@ -88,7 +88,8 @@ def speed_table(request):
     lines.append(f"{'case':16s}" + "".join(f"{t:>18s}" for t in tasks))
     for case in cases:
         cells = [_RESULTS.get((t, case)) for t in tasks]
-        lines.append(f"{case:16s}" + "".join(f"{'-' if c is None else f'{c:.3f}':>18s}" for c in cells))
+        text = ["-" if c is None else f"{c:.3f}" for c in cells]
+        lines.append(f"{case:16s}" + "".join(f"{c:>18s}" for c in text))
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
         print("\n".join(lines))

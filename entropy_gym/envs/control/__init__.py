@@ -33,21 +33,20 @@ _PACKAGE = "entropy_gym.envs.control"
 TYPES: dict[str, tuple[str, str]] = {
     "1": (
         f"{_PACKAGE}.action_corruption:ActionCorruptionEnv",
-        "{gym_id}; with p=0.1 a uniform random action replaces the agent's (mode: random|noise)",
+        "{gym_id}; p=0.1 uniform random action (mode: random|noise)",
     ),
     "2.1": (
         f"{_PACKAGE}.random_events:RandomEventsEnv",
-        "{gym_id}; random pushes on the {body}, about one per second (mode: push|perturb)",
+        "{gym_id}; ~1 push/s on the {body} (mode: push|perturb)",
     ),
     "2.2": (
         f"{_PACKAGE}.concept_drift:ConceptDriftEnv",
-        "{gym_id}; actuator gear x0.5 from step 300 (param: mass|friction|gravity|gear; "
-        "mode: sudden|cyclic)",
+        "{gym_id}; gear x0.5 from step 300 (param: mass|friction|gravity|gear)",
     ),
     "3.1": (f"{_PACKAGE}.base:ControlEnv", "{gym_id}, plain"),
     "3.2": (
         f"{_PACKAGE}.partial_observation:PartialObservationEnv",
-        "{gym_id}; velocity dims hidden (mode: velocity|drop)",
+        "{gym_id}; velocities hidden (mode: velocity|drop)",
     ),
 }
 

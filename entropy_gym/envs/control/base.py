@@ -136,7 +136,9 @@ class ControlEnv(gym.Env[np.ndarray, np.ndarray]):
 # -- parameter checks shared by the types: one line, naming what is allowed ------------------
 def check_choice(label: str, name: str, value: Any, allowed: Sequence[str]) -> str:
     if value not in allowed:
-        raise ValueError(f"{label}: {name}={value!r} is not allowed; expected one of {tuple(allowed)}")
+        raise ValueError(
+            f"{label}: {name}={value!r} is not allowed; expected one of {tuple(allowed)}"
+        )
     return value
 
 

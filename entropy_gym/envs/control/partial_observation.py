@@ -69,9 +69,9 @@ class PartialObservationEnv(ControlEnv):
     def _mask(self, obs: np.ndarray) -> tuple[int, ...]:
         """Zero the hidden dims of ``obs`` in place (it is a fresh array) and name them."""
         if self._drop:
-            dropped = self.draw_row("random", self._n_obs) < self.p
+            dropped = (self.draw_row("random", self._n_obs) < self.p).nonzero()[0]
             obs[dropped] = 0.0
-            return tuple(np.flatnonzero(dropped).tolist())
+            return tuple(dropped.tolist())
         if self._always or self.uniform() < self.p:
             for s in self._slices:
                 obs[s] = 0.0

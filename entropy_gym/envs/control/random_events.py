@@ -70,7 +70,8 @@ class RandomEventsEnv(ControlEnv):
         self.mode = check_choice(label, "mode", mode, MODES)
         self.p = check_prob(label, "p", t.event_p if p is None else p)
         self.force = check_nonneg(label, "force", t.push_force if force is None else force)
-        self.duration = check_count(label, "duration", t.push_steps if duration is None else duration)
+        duration = t.push_steps if duration is None else duration
+        self.duration = check_count(label, "duration", duration)
         bodies = [model.body(i).name for i in range(1, model.nbody) if model.body(i).name]
         self.body = check_choice(label, "body", t.push_body if body is None else body, bodies)
         self.qpos_noise = check_nonneg(label, "qpos_noise", qpos_noise)

@@ -83,7 +83,9 @@ def get_task(name: str) -> ControlTask:
     try:
         return TASKS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"control task {name!r} is unknown; expected one of {tuple(TASKS)}") from None
+        raise ValueError(
+            f"control task {name!r} is unknown; expected one of {tuple(TASKS)}"
+        ) from None
 
 
 def make_task_env(
