@@ -8,10 +8,11 @@ import pytest
 from control_helpers import TASK_NAMES, make, model_floats, random_actions, same_floats
 
 import entropy_gym  # noqa: F401  (registers the ids)
-from entropy_gym.envs.control.concept_drift import _scaled
 from entropy_gym.envs.control.tasks import TASKS
 
 mujoco = pytest.importorskip("mujoco")
+
+from entropy_gym.envs.control.concept_drift import _scaled  # noqa: E402  (imports mujoco)
 
 
 def binomial_bound(n: int, p: float, sigmas: float = 4.0) -> float:
