@@ -127,6 +127,7 @@ def test_render_shows_what_the_agent_saw() -> None:
         {"type": "3.2", "mask": "crop", "mode": "torch", "p": 0.5},
         {"type": "3.2", "mask": "ram", "mode": "enemy", "p": 0.5},
         {"type": "2.2", "secondary": "1", "drift": "cyclic", "threshold": 7, "p": 0.5},
+        {"type": "1", "p": 0.5, "obs_mode": "atari84"},
     ],
 )
 def test_full_state_snapshot_branches_exactly(kwargs: dict) -> None:

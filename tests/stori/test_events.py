@@ -110,7 +110,7 @@ def test_boxing_color_flip_swaps_the_colours(make) -> None:
 
 
 def test_boxing_hit_cancel_voids_every_punch(make) -> None:
-    acts = actions(18, 3000, seed=2, hold=6)
+    acts = actions(18, 1500, seed=2, hold=6)
     plain = rollout(make("Boxing", frame_skip=1, noop_max=0), acts, ram=True)
     scored = [t for t, s in enumerate(plain) if s[1] != 0]
     assert len(scored) >= 3
@@ -149,7 +149,7 @@ def _fills(steps, shovel) -> list[int]:
 
 @pytest.mark.parametrize("mode", ["fill_cancel", "fill_cancel_no_reward"])
 def test_gopher_fill_cancel_keeps_holes_open(make, mode: str) -> None:
-    acts = actions(8, 3000, seed=1, hold=8)
+    acts = actions(8, 2000, seed=1, hold=8)
     shovel = [a in (1, 5, 6, 7) for a in acts]
     plain = rollout(make("Gopher", frame_skip=1, noop_max=0), acts, ram=True)
     assert len(_fills(plain, shovel)) >= 3
@@ -224,8 +224,8 @@ def test_bankheist_city_switch_teleports_every_time(make) -> None:
 
 
 def test_bankheist_bank_empty_pays_nothing_for_a_robbery(make) -> None:
-    moves = np.random.default_rng(0).integers(8, size=200)
-    acts = [2 + int(moves[t // 16]) for t in range(2600)]  # drive around, no dynamite
+    moves = np.random.default_rng(1).integers(8, size=50)
+    acts = [2 + int(moves[t // 16]) for t in range(400)]  # drive around, no dynamite
     plain = rollout(make("BankHeist", frame_skip=1, noop_max=0), acts)
     robbed = [t for t, s in enumerate(plain) if s[1] > 0]
     assert robbed

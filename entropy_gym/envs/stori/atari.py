@@ -347,9 +347,12 @@ class StoriAtariEnv(gym.Env):
             self._convert(self._full_prev)
 
     def _convert(self, out: np.ndarray | None = None) -> np.ndarray:
-        if self._rgb:
-            return self.ale.getScreenRGB() if out is None else self.ale.getScreenRGB(out)
-        return self.ale.getScreenGrayscale() if out is None else self.ale.getScreenGrayscale(out)
+        """ALE's conversion of the current screen (RGB or grayscale), into ``out`` if given."""
+        grab = self.ale.getScreenRGB if self._rgb else self.ale.getScreenGrayscale
+        if out is None:
+            return grab()
+        grab(out)
+        return out
 
     def _render_hidden(self, ale_action: Any, writes: list[HideWrites], last: bool) -> bool:
         """Emulate the coming frame with ``writes`` applied, keep its screen, restore the state.
@@ -362,7 +365,9 @@ class StoriAtariEnv(gym.Env):
         edits = [edit for hide in writes for edit in hide(ram)]
         if not edits:
             return False
-        state = ale.cloneState(include_rng=True)
+        # ALE's generator only decides sticky actions, which are off: leaving it out halves the
+        # cost of the snapshot and cannot change the game.
+        state = ale.cloneState()
         for address, value in edits:
             ale.setRAM(address, value)
         ale.act(ale_action)

@@ -14,6 +14,21 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from entropy_gym.envs.stori.atari import FramePart, stori_base
+
+
+class _Stack(FramePart):
+    """The frame stack, kept with the env's frame parts for full-state snapshots."""
+
+    def __init__(self, frames: np.ndarray) -> None:
+        self.frames = frames
+
+    def get_state(self) -> Any:
+        return self.frames.copy()
+
+    def set_state(self, state: Any) -> None:
+        self.frames[:] = state
+
 
 class Atari84(gym.Wrapper):
     """Resize grayscale frames to ``size`` x ``size`` and stack the last ``stack`` of them.
@@ -31,6 +46,7 @@ class Atari84(gym.Wrapper):
         self._size = size
         self._frames = np.zeros((stack, size, size), dtype=np.uint8)
         self.observation_space = spaces.Box(0, 255, shape=self._frames.shape, dtype=np.uint8)
+        stori_base(env).add_part(_Stack(self._frames))
 
     def _resize(self, frame: np.ndarray) -> np.ndarray:
         return cv2.resize(frame, (self._size, self._size), interpolation=cv2.INTER_AREA)
