@@ -17,6 +17,7 @@ CASES = [
     ({"game": "Pong", "type": "3.2", "mask": "crop", "mode": "middle"}, "crop mode 'middle' is unknown for Pong; expected one of: left (1), right (2), top (3), bottom (4), torch (5)"),
     ({"game": "BankHeist", "type": "3.2", "mask": "ram", "mode": "bank"}, "ram mode 'bank' is unknown for BankHeist; expected one of: car (1), fuel (2), city_blocks (3), blend_blocks (4), banks (5), police (6)"),
     ({"game": "Pong", "type": "3.2", "mask": "paint"}, "mask 'paint' is unknown; expected one of ('crop', 'blackout', 'ram')"),
+    ({"game": "BankHeist", "type": "3.2", "mask": "blackout"}, "mask 'blackout' needs a mode for BankHeist; expected one of: all (1), walls (2),"),
     ({"game": "Pong", "type": "1", "p": 1.5}, "p must be in [0, 1], got 1.5"),
     ({"game": "Pong", "type": "3.2", "p": -0.1}, "p must be in [0, 1], got -0.1"),
     ({"game": "Pong", "type": "1", "p": "often"}, "p must be a number in [0, 1], got 'often'"),

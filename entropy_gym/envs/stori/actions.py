@@ -34,8 +34,6 @@ def check_per(per: str) -> bool:
 class _Substitution(FramePart):
     """The frame-level half of :class:`RandomActions`."""
 
-    __slots__ = ("p", "per_step", "choices", "active", "replaced", "_uniform", "_sub")
-
     def __init__(self, p: float, per_step: bool, choices: tuple[int, ...]) -> None:
         self.p = p
         self.per_step = per_step

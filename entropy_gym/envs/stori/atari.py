@@ -170,6 +170,8 @@ class StoriAtariEnv(gym.Env):
         self._frame_skip = int(frame_skip)
         self._pooled = bool(max_pool) and self._frame_skip > 1
         self._first_seen = self._frame_skip - (2 if self._pooled else 1)
+        # The index screen of the last frame serves pooling and render(); skip it otherwise.
+        self._index_needed = self._pooled or render_mode == "rgb_array"
         self._noop_max = int(noop_max)
         self._max_frames = max_episode_frames
         self._rgb = obs_type == "rgb"
@@ -381,13 +383,14 @@ class StoriAtariEnv(gym.Env):
 
     def _observe(self, pooled: bool) -> np.ndarray:
         """The observation after the last frame: pooled with the kept frame if ``pooled``."""
+        palette = self._palette.palette
         if self._hidden_last is not None:
             frame = self._hidden_last
         else:
-            self.ale.getScreen(self._idx_last)
+            if self._index_needed or palette is None:
+                self.ale.getScreen(self._idx_last)
             frame = self._convert()
         self._last_pooled = pooled
-        palette = self._palette.palette
         if palette is None:
             self._palette.observe(self._idx_last, frame)
             if pooled:

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import gymnasium as gym
 
-from entropy_gym.envs.stori.actions import RandomActions, check_per, check_probability
+from entropy_gym.envs.stori.actions import RandomActions, check_probability
 from entropy_gym.envs.stori.atari import StoriAtariEnv
 from entropy_gym.envs.stori.catalog import resolve_game
 from entropy_gym.envs.stori.drift import SCHEDULES, ConceptDrift
@@ -61,8 +61,9 @@ def make_stori_env(
       BankHeist 10).
     * type ``"2.1"``: ``mode`` (a game's RAM event, by name or STORI number), ``p``, ``per``.
       Defaults are the paper's setting of each game.
-    * type ``"3.2"``: ``mask`` (``"crop"``, ``"blackout"``, ``"ram"``), ``mode``, ``p`` per
-      observation (crop halves 0.75; torch and blackout 1.0; ram 0.75).
+    * type ``"3.2"``: ``mask`` (``"crop"``, ``"blackout"``, ``"ram"``), ``mode`` (crop:
+      ``"left"``; blackout and ram: the paper's mode where it used that mask, else required),
+      ``p`` per observation (crop halves 0.75; torch and blackout 1.0; ram 0.75).
     * type ``"2.2"``: ``secondary`` (``"1"``, ``"2.1"`` or ``"3.2"``, default ``"1"``), ``drift``
       (``"sudden"`` or ``"cyclic"``), ``threshold`` (agent steps, 300), and the secondary
       type's own parameters.
@@ -151,14 +152,12 @@ def _perturb(
                 f"{game} has no type-2.1 RAM events; games with events: {', '.join(GAMES_WITH_MODES)}"
             )
         default_mode, default_p = DEFAULT_EVENT[game]
-        per = params["per"] or "frame"
-        check_per(per)
         event = resolve_mode(modes.events, params["mode"] or default_mode, "event", game)
         wrapper = RandomEvents(
             env,
             modes.events[event],
             check_probability(p if p is not None else default_p),
-            per=per,
+            per=params["per"] or "frame",
             active=active,
         )
         return wrapper, wrapper
@@ -178,7 +177,10 @@ def _perturb(
         )
     mode = params["mode"]
     if mode is None:
-        mode = DEFAULT_MASK_MODE[(mask, None if mask == "crop" else game)]
+        mode = DEFAULT_MASK_MODE.get((mask, None if mask == "crop" else game))
+        if mode is None:
+            listed = ", ".join(f"{name} ({i})" for i, name in enumerate(table, 1))
+            raise ValueError(f"mask {mask!r} needs a mode for {game}; expected one of: {listed}")
     name = resolve_mode(table, mode, mask, game)
     if p is None:
         p = DEFAULT_P["torch" if name == "torch" else mask]

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import gymnasium as gym
 import numpy as np
 
@@ -45,9 +46,16 @@ class Fill:
     colour: tuple[int, int, int] = BLACK
 
     def compiled(self) -> tuple[tuple[slice, slice], np.ndarray, int]:
-        """``(region, rgb, gray)`` ready for repeated painting."""
+        """``(region, rgb block, gray)`` ready for repeated painting.
+
+        The RGB fill is a whole pre-painted block: copying it is ~15x faster than broadcasting
+        a 3-value colour into the region.
+        """
         region = (slice(self.y_min, self.y_max + 1), slice(self.x_min, self.x_max + 1))
-        return region, np.array(self.colour, dtype=np.uint8), gray_of(self.colour)
+        shape = (self.y_max + 1 - self.y_min, self.x_max + 1 - self.x_min, 3)
+        block = np.full(shape, self.colour, dtype=np.uint8)
+        block.flags.writeable = False
+        return region, block, gray_of(self.colour)
 
 
 class PixelMask:
@@ -70,8 +78,8 @@ class Blackout(PixelMask):
 
     def paint(self, frame: np.ndarray, params: Any) -> None:
         rgb = frame.ndim == 3
-        for region, colour, gray in self._compiled:
-            frame[region] = colour if rgb else gray
+        for region, block, gray in self._compiled:
+            frame[region] = block if rgb else gray
 
 
 class Crop(PixelMask):
@@ -89,12 +97,12 @@ class Crop(PixelMask):
             raise ValueError(f"crop mode {side!r} is unknown; expected one of {self.MODES}")
         self.side = side
         if side == "torch":
-            # A lit disc (1 inside, 0 outside) centred in a (2H-1, 2W-1) canvas: the window of
-            # the screen's size whose centre pixel sits at the torch centre is a slice, not a
-            # computation. The RGB canvas repeats it per channel, because a broadcast multiply
-            # with a strided window is ~10x slower than an elementwise one.
+            # A lit disc (255 inside, 0 outside) centred in a (2H-1, 2W-1) canvas: the window of
+            # the screen's size whose centre pixel sits at the torch centre is a slice, and the
+            # mask is one bitwise AND with it. The RGB canvas repeats the disc per channel: an
+            # elementwise AND is far faster than one that broadcasts a strided window.
             ys, xs = np.ogrid[-(height - 1) : height, -(width - 1) : width]
-            self._lit = (ys * ys + xs * xs <= self.TORCH_RADIUS**2).astype(np.uint8)
+            self._lit = np.where(ys * ys + xs * xs <= self.TORCH_RADIUS**2, 255, 0).astype(np.uint8)
             self._lit_rgb = np.repeat(self._lit[..., None], 3, axis=2)
 
     def draw(self, uniform: Uniforms, frame: np.ndarray) -> Any:
@@ -117,7 +125,7 @@ class Crop(PixelMask):
             cy, cx = params
             canvas = self._lit_rgb if frame.ndim == 3 else self._lit
             lit = canvas[height - 1 - cy : 2 * height - 1 - cy, width - 1 - cx : 2 * width - 1 - cx]
-            np.multiply(frame, lit, out=frame)
+            cv2.bitwise_and(frame, lit, dst=frame)
 
 
 class _Coin(FramePart):

@@ -84,15 +84,13 @@ DEFAULT_EVENT = {
     "Gopher": ("fill_cancel_no_reward", 0.3),
     "BankHeist": ("city_switch", 0.001),
 }
+#: The mode of a mask kind when none is given: the paper's, where the paper used that kind.
 DEFAULT_MASK_MODE = {
     ("crop", None): "left",
     ("blackout", "Breakout"): "ball_top_bottom",
     ("blackout", "Boxing"): "scores_clock",
     ("blackout", "Gopher"): "underground_offset",
-    ("blackout", "BankHeist"): "walls",
-    ("ram", "Breakout"): "ball",
     ("ram", "Boxing"): "enemy",
-    ("ram", "Gopher"): "carrots",
     ("ram", "BankHeist"): "city_blocks",
 }
 DEFAULT_DRIFT = {"drift": "sudden", "threshold": 300, "secondary": "1"}
