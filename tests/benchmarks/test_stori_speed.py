@@ -1,6 +1,6 @@
 """Steps per second of each STORI type against the raw ALE env, measured in the same run.
 
-Run: ``pytest tests/benchmarks/test_stori_speed.py --benchmark-only -m "" -p no:xdist``
+Run: ``pytest tests/benchmarks/test_stori_speed.py --benchmark-only -m ""``
 
 Each case steps a STORI env and ``gym.make("ALE/<Game>-v5", frameskip=k,
 repeat_action_probability=0)`` alternately, step by step, on the same random action sequence,
