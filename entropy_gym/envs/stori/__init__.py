@@ -1,0 +1,42 @@
+"""STORI stochastic Atari: ALE games under the five stochasticity types of STORI.
+
+Types: 1 random action substitution, 2.1 random events through the game's RAM, 2.2 concept
+drift, 3.1 the plain game, 3.2 missing state variables (masked pixels or hidden sprites). Ids are
+``STORI/<Game>-T<type>[...]-v0``; ``entropy-gym envs --family stori`` lists them and
+``docs/stori.md`` explains them. :func:`register` only records ids: nothing heavy is imported
+until an env is made.
+"""
+
+from __future__ import annotations
+
+ENTRY_POINT = "entropy_gym.envs.stori.make:make_stori_env"
+
+
+def register() -> None:
+    """Register the paper presets of the four STORI games and the game-independent variants of
+    every ALE game (those that ``ALE/<Game>-v5`` exists for)."""
+    from entropy_gym.envs.stori.catalog import HUMAN_RANDOM_SOURCE, game_roms, random_human_scores
+    from entropy_gym.envs.stori.presets import describe, variants
+    from entropy_gym.registration import EnvCard, register_env
+
+    try:
+        games = game_roms()
+    except ModuleNotFoundError:
+        return  # ale-py is absent: no STORI ids
+    for game, rom in games.items():
+        scores = random_human_scores(rom)
+        for suffix, kwargs in variants(game).items():
+            register_env(
+                EnvCard(
+                    id=f"STORI/{game}-{suffix}-v0",
+                    family="stori",
+                    type=kwargs["type"],
+                    description=describe(game, kwargs),
+                    entry_point=ENTRY_POINT,
+                    game=game,
+                    kwargs={"game": game, **kwargs},
+                    random_score=scores[0] if scores else None,
+                    reference_score=scores[1] if scores else None,
+                    reference_source=HUMAN_RANDOM_SOURCE if scores else None,
+                )
+            )
