@@ -474,3 +474,35 @@ def test_each_agent_trains_within_its_budget_and_acts(spec, env_id, steps, recor
     else:
         assert decision.entropy.shape == (4,) and np.all(np.isfinite(decision.entropy))
         assert np.all(np.isfinite(series(agent, "entropy")))
+
+
+# -- the hooked training steps are SB3's own when nothing is attached -------------------------
+class _NoHooks:
+    """The part of an agent a hooked algorithm reads, with nothing attached."""
+
+    progress = 0.0
+
+    def interventions_at(self, hook):
+        return []
+
+    def log_update(self, **stats):
+        self.last = stats
+
+
+@pytest.mark.parametrize("name", ["ppo", "a2c"])
+def test_hooked_training_step_equals_sb3(name):
+    from stable_baselines3 import A2C, PPO
+    from stable_baselines3.common.logger import Logger
+
+    from entropy_gym.agents.sb3.hooked import HookedA2C, HookedPPO
+
+    library, hooked = {"ppo": (PPO, HookedPPO), "a2c": (A2C, HookedA2C)}[name]
+    models = []
+    for cls in (library, hooked):
+        model = cls("MlpPolicy", gym.make("CartPole-v1"), n_steps=64, seed=3, device="cpu")
+        model.agent = _NoHooks()
+        model.set_logger(Logger(folder=None, output_formats=[]))
+        models.append(model.learn(256))
+    for p, q in zip(*(m.policy.state_dict().values() for m in models), strict=True):
+        assert torch.equal(p, q)
+    assert models[1].agent.last["entropy"] > 0
