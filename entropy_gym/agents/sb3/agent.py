@@ -140,8 +140,12 @@ class SB3Agent(BaseAgent):
     @classmethod
     def algorithm_class(cls) -> type:
         """The hooked SB3 algorithm class (imports torch and SB3)."""
-        from entropy_gym.agents.sb3.hooked import ALGORITHMS
-
+        try:
+            from entropy_gym.agents.sb3.hooked import ALGORITHMS
+        except ModuleNotFoundError as err:
+            raise ConfigError(
+                f"agent '{cls.name}' needs {err.name}: pip install 'entropy-gym[sb3]'"
+            ) from err
         return ALGORITHMS[cls.name]
 
     def _check_kwargs(self) -> None:
@@ -189,10 +193,7 @@ class SB3Agent(BaseAgent):
         super().setup(task, seed, device)
         self._check_spaces(task)
         policy = self._choose_policy(task)
-        model_seed, self._train_seed, act_seed, hook_seed = (
-            int(s) & 0x7FFFFFFF
-            for s in np.random.SeedSequence([self.seed, 0x5B3]).generate_state(4)
-        )
+        model_seed, self._train_seed, act_seed, hook_seed = derive_seeds(self.seed)
         self.model = self._build_model(policy, self._model_kwargs(), model_seed, device)
 
         import torch
@@ -211,10 +212,10 @@ class SB3Agent(BaseAgent):
     def train(self, make_env: EnvFactory, budget: Budget) -> None:
         """Learn within ``budget`` on ``n_envs`` envs from ``make_env``.
 
-        On-policy agents learn from whole rollouts: an env-step budget is rounded down to a
-        multiple of ``n_steps * n_envs`` (refused when smaller than one rollout), and a
-        rollout cut short by an episode or time budget is not learned from. Off-policy agents
-        stop at the budget to the step (rounded up to a multiple of ``n_envs``).
+        An env-step budget is rounded down to whole collection chunks (``n_steps * n_envs``
+        on-policy, ``train_freq * n_envs`` off-policy; refused when smaller than one), after
+        which training is exactly SB3's ``learn(total_timesteps)``. Episode and time budgets
+        stop training at the step; an on-policy rollout cut short is not learned from.
         """
         model = self._require_model()
         if budget.is_zero:
@@ -438,19 +439,28 @@ class SB3Agent(BaseAgent):
         return model
 
     def _learn_horizon(self, budget: Budget) -> tuple[int, bool, Budget]:
-        """``total_timesteps`` for SB3, whether the callback stops on env steps, and the
-        budget as the agent will actually use it."""
-        no_limit = 2**62
+        """``total_timesteps`` for SB3, whether the budget callback must stop on env steps,
+        and the budget as the agent will actually use it.
+
+        SB3 collects whole chunks between updates (a rollout of ``n_steps * n_envs`` on-policy;
+        ``train_freq * n_envs`` steps off-policy), so an env-step budget is rounded down to
+        whole chunks and SB3's own loop ends exactly there: the agent then trains exactly as
+        ``learn(total_timesteps)`` does, and never beyond the budget.
+        """
         if budget.env_steps is None:
-            return no_limit, False, budget
-        if not self.on_policy:
-            return budget.env_steps, True, budget
-        rollout = int(self.model.n_steps) * self.n_envs
-        whole = budget.env_steps // rollout * rollout
+            return 2**62, False, budget
+        if self.on_policy:
+            chunk, what = int(self.model.n_steps) * self.n_envs, "rollout (n_steps * n_envs"
+        else:
+            freq = self.model.train_freq
+            if freq.unit.value != "step":  # episodic train_freq: stop on the step instead
+                return budget.env_steps, True, budget
+            chunk, what = int(freq.frequency) * self.n_envs, "collection (train_freq * n_envs"
+        whole = budget.env_steps // chunk * chunk
         if whole == 0:
             raise ConfigError(
                 f"agent '{self.name}': budget env_steps={budget.env_steps} is smaller than one "
-                f"rollout (n_steps * n_envs = {rollout}); lower n_steps or raise the budget"
+                f"{what} = {chunk}); lower it or raise the budget"
             )
         return (
             whole,
@@ -486,6 +496,15 @@ class SB3Agent(BaseAgent):
             return build
 
         return DummyVecEnv([factory(i) for i in range(self.n_envs)])
+
+
+def derive_seeds(seed: int) -> tuple[int, int, int, int]:
+    """The seeds an SB3 agent derives from its own: for the SB3 model (weights and SB3's
+    global generators), the training run (``set_random_seed`` before learning; the training
+    envs get this seed plus their index), decisions, and training-time hook randomness."""
+    states = np.random.SeedSequence([int(seed), 0x5B3]).generate_state(4)
+    model, train, act, hook = (int(s) & 0x7FFFFFFF for s in states)
+    return model, train, act, hook
 
 
 def _sb3_name(algo: type) -> str:
