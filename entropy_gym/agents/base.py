@@ -23,16 +23,21 @@ import numpy as np
 
 #: The hook points an agent may offer, and the contract at each. An agent that offers a hook
 #: calls, for every attached intervention that requires it (in attachment order), the callback
-#: named here; the agent family documents anything further it passes.
+#: named here; the agent family documents anything further it passes (SB3:
+#: :mod:`entropy_gym.agents.sb3`).
 HOOKS: dict[str, str] = {
     "logits": "on_logits(logits) -> logits: categorical action logits, shape (batch, n_actions), "
     "torch tensor or numpy array, before sampling and before the reported entropy",
     "activations": "the agent exposes activation_module(layer) -> torch.nn.Module; the "
     "intervention registers forward hooks on it (e.g. adds a steering vector)",
-    "loss": "the policy-gradient loss: extra terms, per-sample weights or masks",
-    "advantages": "advantages after they are computed and before the update uses them",
-    "ent_coef": "the entropy coefficient or temperature (SAC alpha, PPO/A2C ent_coef)",
-    "schedule": "parameters that change over training progress (epsilon, coefficients)",
+    "loss": "on_loss(batch) -> per-sample loss: the policy-gradient loss of a minibatch "
+    "(extra terms, per-sample weights or masks)",
+    "advantages": "on_advantages(advantages, rollout) -> advantages: after they are computed "
+    "and before the update uses them",
+    "ent_coef": "on_ent_coef(coef, entropy) -> coef: the entropy coefficient or temperature "
+    "(SAC alpha, PPO/A2C ent_coef) before an update, given the measured policy entropy",
+    "schedule": "on_schedule(progress, values) -> values: parameters that follow training "
+    "progress in [0, 1] (epsilon, coefficients)",
 }
 
 
@@ -170,8 +175,8 @@ class BaseAgent:
                 f"intervention '{intervention.name}' needs hook(s) {', '.join(missing)} "
                 f"but agent '{self.name}' offers: {offered}"
             )
+        intervention.bind(self)  # may refuse (raise) before the agent changes
         self.interventions.append(intervention)
-        intervention.bind(self)
 
     def interventions_at(self, hook: str) -> list[Any]:
         """Attached interventions that act at ``hook``, in attachment order."""

@@ -25,11 +25,30 @@ BUILTIN_AGENTS: dict[str, str] = {
     # tool tasks (ToolTask/, ScienceWorld/)
     "tool_oracle": "entropy_gym.agents.tools.oracle:ToolOracleAgent",
     "random_admissible": "entropy_gym.agents.tools.random_admissible:RandomAdmissibleAgent",
+    # Stable-Baselines3 / sb3-contrib (entropy_gym.agents.sb3)
+    "ppo": "entropy_gym.agents.sb3.agents:PPOAgent",
+    "a2c": "entropy_gym.agents.sb3.agents:A2CAgent",
+    "trpo": "entropy_gym.agents.sb3.agents:TRPOAgent",
+    "recurrent_ppo": "entropy_gym.agents.sb3.agents:RecurrentPPOAgent",
+    "dqn": "entropy_gym.agents.sb3.agents:DQNAgent",
+    "qrdqn": "entropy_gym.agents.sb3.agents:QRDQNAgent",
+    "sac": "entropy_gym.agents.sb3.agents:SACAgent",
+    "tqc": "entropy_gym.agents.sb3.agents:TQCAgent",
+    "crossq": "entropy_gym.agents.sb3.agents:CrossQAgent",
+    "td3": "entropy_gym.agents.sb3.agents:TD3Agent",
 }
 
 #: Built-in interventions: name -> "module:Class".
 BUILTIN_INTERVENTIONS: dict[str, str] = {
     "temperature": "entropy_gym.agents.interventions.temperature:Temperature",
+    # Entropy interventions for the SB3 agents
+    "entropy_bonus": "entropy_gym.agents.interventions.entropy_bonus:EntropyBonus",
+    "entropy_target": "entropy_gym.agents.interventions.entropy_target:EntropyTarget",
+    "entropy_target_temperature": "entropy_gym.agents.interventions.entropy_target:EntropyTargetTemperature",
+    "sac_temperature": "entropy_gym.agents.interventions.sac_temperature:SACTemperature",
+    "clip_cov": "entropy_gym.agents.interventions.clip_cov:ClipCov",
+    "kl_cov": "entropy_gym.agents.interventions.kl_cov:KLCov",
+    "epsilon_schedule": "entropy_gym.agents.interventions.epsilon_schedule:EpsilonSchedule",
 }
 
 
