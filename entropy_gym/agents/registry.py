@@ -22,11 +22,18 @@ from entropy_gym.agents.interventions.base import Intervention
 #: Built-in agents: name -> "module:Class". Imported lazily so that listing stays cheap.
 BUILTIN_AGENTS: dict[str, str] = {
     "random": "entropy_gym.agents.classic.random:RandomAgent",
+    # text bandits: classic algorithms and the local LLM agent
+    "greedy": "entropy_gym.agents.classic.greedy:GreedyAgent",
+    "epsilon_greedy": "entropy_gym.agents.classic.greedy:EpsilonGreedyAgent",
+    "ucb1": "entropy_gym.agents.classic.ucb:UCB1Agent",
+    "thompson": "entropy_gym.agents.classic.thompson:ThompsonAgent",
+    "llm_bandit": "entropy_gym.agents.llm.bandit_agent:LLMBanditAgent",
 }
 
 #: Built-in interventions: name -> "module:Class".
 BUILTIN_INTERVENTIONS: dict[str, str] = {
     "temperature": "entropy_gym.agents.interventions.temperature:Temperature",
+    "east": "entropy_gym.agents.interventions.east:EAST",
 }
 
 
