@@ -111,7 +111,7 @@ def cmd_east_fit(args: argparse.Namespace) -> int:
     print(f"  layer {vector.layer}, {p['num_prompts']} prompts from {p['episodes']} episodes, "
           f"mean action entropy {p['entropy_mean']:.3f} (sd {p['entropy_std']:.3f}), "
           f"reference norm {vector.reference_norm:.1f}")
-    print(f"  use it as {{\"name\": \"east\", \"vector\": \"{args.name}\", \"beta\": 0.25}}")
+    print(f"  use it as {{\"name\": \"east\", \"vector\": \"{args.name}\", \"beta\": 0.15}}")
     return 0
 
 

@@ -79,7 +79,8 @@ def test_hook_adds_beta_times_the_vector_and_refuses_other_models(tmp_path, monk
     monkeypatch.setenv("ENTROPY_GYM_CACHE", str(tmp_path))
     _vector(tmp_path, layer=0)
     layer = torch.nn.Identity()
-    agent = SimpleNamespace(device="cpu", lm=SimpleNamespace(source=SimpleNamespace(model_id="m@1")),
+    source = SimpleNamespace(model_id="m@1")
+    agent = SimpleNamespace(device="cpu", lm=SimpleNamespace(source=source),
                             activation_module=lambda k: layer)
     x = torch.zeros(2, 3, 4)
     for positions, rows in (("last", [2]), ("all", [0, 1, 2])):

@@ -118,8 +118,9 @@ def test_east_raises_action_entropy_on_fixed_prompts(lm):
     prompts = bandit_prompts() + bandit_prompts(framing="slots", seed=1)
     plain = agent_for(lm, num_envs=6).act(prompts)
     steered = agent_for(lm, num_envs=6, interventions=[
-        {"name": "east", "vector": SUITE_VECTOR, "beta": 0.25, "positions": "all"}]).act(prompts)
+        {"name": "east", "vector": SUITE_VECTOR, "beta": 0.15, "positions": "all"}]).act(prompts)
     assert steered.entropy.mean() > plain.entropy.mean() + 0.02
+    assert (steered.entropy > plain.entropy).mean() >= 2 / 3
     # The hook is removed after each forward pass: the shared model is left untouched.
     assert not any(m._forward_hooks for m in lm.layers)
 
@@ -143,3 +144,31 @@ def test_east_fit_command_saves_a_vector_with_provenance(lm, tmp_path, monkeypat
     assert main(["east", "list"]) == 0
     assert "tiny" in capsys.readouterr().out
     assert main(["east", "fit", "--name", "tiny", "--episodes", "1"]) == 2  # exists: refused
+
+
+def test_continuation_logprobs_match_next_token_logits(lm):
+    prefix = lm.chat_ids("Pick a letter.", assistant_prefix="Answer:")
+    a, b = lm.encode(" A"), lm.encode(" B")
+    scores = lm.continuation_logprobs(prefix, [a, b, a + b])
+    logp = torch.log_softmax(lm.next_token_logits([prefix]).double(), dim=-1)[0]
+    assert scores[0].item() == pytest.approx(logp[a[0]].item(), abs=1e-4)
+    assert scores[1].item() == pytest.approx(logp[b[0]].item(), abs=1e-4)
+    then_b = torch.log_softmax(lm.next_token_logits([prefix + a]).double(), dim=-1)[0, b[0]]
+    assert scores[2].item() == pytest.approx(scores[0].item() + then_b.item(), abs=1e-4)
+
+
+@pytest.mark.slow
+def test_shipped_vector_reproduces_from_its_provenance(lm):
+    from entropy_gym.agents.llm.east_fit import fit_east_vector
+
+    shipped = load_vector(SUITE_VECTOR)
+    p = shipped.provenance
+    agent_kwargs = {k: v for k, v in p["agent"].items() if k != "name"}
+    refit = fit_east_vector(
+        "refit", p["env_id"], p["env_kwargs"], layer=p["layer"], episodes=p["episodes"]
+        // max(len(p["seeds"]), 1), num_envs=p["num_envs"], seed=p["seed"],
+        agent_kwargs=agent_kwargs,
+    )
+    assert refit.provenance["num_prompts"] == p["num_prompts"]
+    assert float(refit.direction @ shipped.direction) > 0.999
+    assert refit.reference_norm == pytest.approx(shipped.reference_norm, rel=1e-4)

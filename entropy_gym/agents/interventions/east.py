@@ -16,9 +16,10 @@ prompts of ``||h_i||`` (the last-token norm: the first token of a prompt is an a
 whose norm is orders of magnitude larger, so means over tokens would mislead).
 
 **Steering.** During each forward pass of the agent, a hook on layer ``L`` adds
-``beta * r * d`` to the layer's output at the last position of the pass (``positions="last"``,
-the position the vector was measured at) or at every position (``positions="all"``). ``beta``
-is thus in units of the typical residual norm there: useful values are well below 1.
+``beta * r * d`` to the layer's output at every position (``positions="all"``, the default)
+or only at the last position of each pass (``positions="last"``, where the vector was
+measured). ``beta`` is thus in units of the typical residual norm there: useful values are
+well below 1 (around 0.1-0.3 for SmolLM2-135M; near 1 the model leaves the label tokens).
 
 **Files.** A vector is a JSON file ``<name>.json`` holding the direction, ``r``, the layer and
 its provenance (model id and sha256, env id and kwargs, seeds, number of prompts, formula
@@ -170,11 +171,13 @@ class EAST(Intervention):
     requires: ClassVar[frozenset[str]] = frozenset({"activations"})
     description: ClassVar[str] = "entropic activation steering: add beta x a fitted vector"
 
-    def __init__(self, vector: str, beta: float = 0.5, positions: str = "last") -> None:
+    def __init__(self, vector: str, beta: float = 0.15, positions: str = "all") -> None:
         if not (isinstance(beta, (int, float)) and math.isfinite(beta)):
             raise ConfigError(f"east beta must be a finite number, got {beta!r}")
         if positions not in POSITIONS:
-            raise ConfigError(f"east positions {positions!r} is unknown; expected one of {POSITIONS}")
+            raise ConfigError(
+                f"east positions {positions!r} is unknown; expected one of {POSITIONS}"
+            )
         super().__init__(vector=vector, beta=float(beta), positions=positions)
         self.vector = load_vector(vector)
         self.beta = float(beta)

@@ -118,7 +118,8 @@ class LLMBanditAgent(BaseAgent):
         self.labels = labels
         self.lm = LanguageModel.load(self.model_name, device)
         self._generator = torch.Generator(device=device)
-        self._generator.manual_seed(int(np.random.SeedSequence([self.seed, 1]).generate_state(1)[0]))
+        thought_seed = np.random.SeedSequence([self.seed, 1]).generate_state(1)[0]
+        self._generator.manual_seed(int(thought_seed))
         self._caches: dict[int, PrefixCache] = {}
         # Where the label is read: right after the prompt (no thought) or after the cue.
         self._reply_prefix = ""

@@ -181,7 +181,9 @@ class LanguageModel:
             messages, tokenize=False, add_generation_prompt=True
         )
 
-    def chat_ids(self, user: str, system: str | None = None, assistant_prefix: str = "") -> list[int]:
+    def chat_ids(
+        self, user: str, system: str | None = None, assistant_prefix: str = ""
+    ) -> list[int]:
         """Token ids of :meth:`chat_text` followed by ``assistant_prefix``."""
         return self.encode(self.chat_text(user, system) + assistant_prefix)
 

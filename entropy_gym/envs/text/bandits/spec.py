@@ -7,6 +7,7 @@ one-line ``ValueError`` that names the parameter and the allowed values.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -110,7 +111,7 @@ class BanditSpec:
                 kwargs[name] = float(kwargs[name])
         return cls(**kwargs)
 
-    @property
+    @functools.cached_property
     def labels(self) -> tuple[str, ...]:
         """The arm labels the framing gives, in arm order."""
         from entropy_gym.envs.text.bandits.framing import FRAMINGS

@@ -188,7 +188,7 @@ class TextBanditVectorEnv(VectorEnv):
 
 
 def _autoreset_mode(value: AutoresetMode | str) -> AutoresetMode:
-    """An ``AutoresetMode`` from itself, its value (``"SameStep"``) or its name (``"same_step"``)."""
+    """An ``AutoresetMode`` from itself, its value (``"SameStep"``) or name (``"same_step"``)."""
     if isinstance(value, AutoresetMode):
         return value
     key = str(value).replace("_", "").lower()
