@@ -24,6 +24,7 @@ class EnvCard:
     ``random_score`` and ``reference_score`` anchor score normalisation
     ``(score - random) / (reference - random)``; ``reference_source`` says where the reference
     comes from. Either may be ``None`` when no documented value exists.
+    ``vector_entry_point`` names a native batched implementation that ``gym.make_vec`` uses.
     """
 
     id: str
@@ -39,6 +40,7 @@ class EnvCard:
     reference_score: float | None = None
     reference_source: str | None = None
     higher_is_better: bool = True
+    vector_entry_point: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what ``entropy-gym envs --json`` prints for this id)."""
@@ -62,6 +64,7 @@ def register_env(card: EnvCard) -> None:
         kwargs=dict(card.kwargs),
         max_episode_steps=card.max_episode_steps,
         nondeterministic=card.nondeterministic,
+        vector_entry_point=card.vector_entry_point,
     )
 
 

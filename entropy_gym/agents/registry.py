@@ -36,6 +36,12 @@ BUILTIN_AGENTS: dict[str, str] = {
     "tqc": "entropy_gym.agents.sb3.agents:TQCAgent",
     "crossq": "entropy_gym.agents.sb3.agents:CrossQAgent",
     "td3": "entropy_gym.agents.sb3.agents:TD3Agent",
+    # text bandits: classic algorithms and the local LLM agent
+    "greedy": "entropy_gym.agents.classic.greedy:GreedyAgent",
+    "epsilon_greedy": "entropy_gym.agents.classic.greedy:EpsilonGreedyAgent",
+    "ucb1": "entropy_gym.agents.classic.ucb:UCB1Agent",
+    "thompson": "entropy_gym.agents.classic.thompson:ThompsonAgent",
+    "llm_bandit": "entropy_gym.agents.llm.bandit_agent:LLMBanditAgent",
 }
 
 #: Built-in interventions: name -> "module:Class".
@@ -49,6 +55,7 @@ BUILTIN_INTERVENTIONS: dict[str, str] = {
     "clip_cov": "entropy_gym.agents.interventions.clip_cov:ClipCov",
     "kl_cov": "entropy_gym.agents.interventions.kl_cov:KLCov",
     "epsilon_schedule": "entropy_gym.agents.interventions.epsilon_schedule:EpsilonSchedule",
+    "east": "entropy_gym.agents.interventions.east:EAST",
 }
 
 
