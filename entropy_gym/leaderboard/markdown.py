@@ -23,6 +23,10 @@ def to_markdown(results: dict[str, Any]) -> str:
     lines += _md_table(table.header(results), table.rows(results))
     lines += ["", "## Score per env (mean over seeds)", ""]
     lines += _md_table(table.per_env_header(results), table.per_env_rows(results))
+    typed = table.by_type(results)
+    if typed:
+        lines += ["", "## By stochasticity type", "", table.BY_TYPE_NOTE, ""]
+        lines += _md_table(*typed)
     fails = table.failures(results)
     if fails:
         lines += ["", "## Failed cells", ""] + [f"- {f}" for f in fails]

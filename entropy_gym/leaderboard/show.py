@@ -30,6 +30,15 @@ def print_leaderboard(results: dict[str, Any]) -> None:
     console.print(grid)
     console.print(f"{results['scores']['note'].capitalize()}.")
     console.print(table.protocol_line(results))
+    typed = table.by_type(results)
+    if typed:
+        grid = Table(title="By stochasticity type", title_justify="left")
+        for i, name in enumerate(typed[0]):
+            grid.add_column(name, justify="left" if i == 0 else "right")
+        for row in typed[1]:
+            grid.add_row(*row)
+        console.print(grid)
+        console.print(table.BY_TYPE_NOTE)
     fails = table.failures(results)
     if fails:
         console.print(f"[red]{len(fails)} failed cells:[/red]")
@@ -45,5 +54,12 @@ def _print_plain(results: dict[str, Any]) -> None:
         print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
     print(f"{results['scores']['note'].capitalize()}.")
     print(table.protocol_line(results))
+    typed = table.by_type(results)
+    if typed:
+        widths = [max(len(x) for x in col) for col in zip(typed[0], *typed[1])]
+        print("By stochasticity type")
+        for line in [typed[0], ["-" * w for w in widths], *typed[1]]:
+            print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
+        print(table.BY_TYPE_NOTE)
     for line in table.failures(results)[:20]:
         print(f"  failed: {line}")

@@ -90,6 +90,10 @@ def _suite_section(results: dict[str, Any]) -> str:
         "<h3>Score per env (mean over seeds)</h3>",
         _table(table.per_env_header(results), table.per_env_rows(results), "per-env"),
     ]
+    typed = table.by_type(results)
+    if typed:
+        parts += ["<h3>By stochasticity type</h3>", f'<p class="note">{html.escape(table.BY_TYPE_NOTE)}</p>',
+                  _table(*typed, "by-type")]
     for plot in results.get("plots") or []:
         src = f"../{name}/{plot}"
         parts.append(f'<figure><img class="plot" src="{html.escape(src)}" alt="{html.escape(plot)}">'

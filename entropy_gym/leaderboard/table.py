@@ -69,6 +69,45 @@ def per_env_rows(results: dict[str, Any]) -> list[list[str]]:
     return out
 
 
+def _type_order(kind: str) -> tuple[float, str]:
+    try:
+        return float(kind), kind
+    except ValueError:
+        return math.inf, kind
+
+
+def by_type(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
+    """The per-stochasticity-type summary of a suite with typed envs (STORI, Control), or None.
+
+    A cell is the agent's mean score over that type's envs (mean over seeds per env), followed by
+    its robustness ``(xR)`` where the game's plain type-3.1 score is above random: the share of
+    plain performance the agent keeps under that type (see :mod:`entropy_gym.scoring.robustness`).
+    """
+    from entropy_gym.scoring.robustness import PLAIN_TYPE, stori_tasks
+
+    typed = stori_tasks({e["name"]: e["id"] for e in results["suite"]["envs"]})
+    if not typed:
+        return None
+    kinds = sorted({kind for _, kind in typed.values()}, key=_type_order)
+    out = []
+    for r in results["rows"]:
+        cells = [r["label"]]
+        ratios = (r.get("robustness") or {}).get("by_type", {})
+        for kind in kinds:
+            scores = [r["per_task"][t]["score"] for t, (_, k) in typed.items()
+                      if k == kind and r["per_task"].get(t, {}).get("score") is not None]
+            text = fmt(sum(scores) / len(scores)) if scores else "-"
+            if kind != PLAIN_TYPE and ratios.get(kind) is not None:
+                text += f" (x{ratios[kind]:.2f})"
+            cells.append(text)
+        out.append(cells)
+    return ["agent", *[f"type {k}" for k in kinds]], out
+
+
+BY_TYPE_NOTE = ("Mean score per stochasticity type; (xR): robustness, the type's score over the "
+                "plain type-3.1 score of the same game (shown where that is above random).")
+
+
 def failures(results: dict[str, Any]) -> list[str]:
     return [f"{c['label']} on {c['env']} seed {c['seed']}: {c['reason']}"
             for c in results["cells"] if c["status"] == "failed"]

@@ -24,12 +24,16 @@ def robustness(task_scores: Mapping[str, float], task_game_type: Mapping[str, tu
     for task, (game, kind) in task_game_type.items():
         if kind == PLAIN_TYPE and task in task_scores:
             plain[game] = task_scores[task]
-    games: dict[str, dict[str, float | None]] = {}
+    # Several tasks of one game may share a type (e.g. the 3.2 variants A/B/C): average them.
+    typed: dict[str, dict[str, list[float]]] = {}
     for task, (game, kind) in sorted(task_game_type.items()):
         if game not in plain or kind == PLAIN_TYPE or task not in task_scores:
             continue
+        typed.setdefault(game, {}).setdefault(kind, []).append(task_scores[task])
+    games: dict[str, dict[str, float | None]] = {}
+    for game, kinds in typed.items():
         base = plain[game]
-        games.setdefault(game, {})[kind] = task_scores[task] / base if base > 0 else None
+        games[game] = {k: (sum(v) / len(v)) / base if base > 0 else None for k, v in kinds.items()}
     by_type: dict[str, list[float]] = {}
     for ratios in games.values():
         for kind, ratio in ratios.items():

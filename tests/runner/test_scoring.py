@@ -12,6 +12,8 @@ from rliable import library as rly
 from rliable import metrics
 
 from entropy_gym.leaderboard.build import build_results
+from entropy_gym.leaderboard.markdown import to_markdown
+from entropy_gym.leaderboard.table import by_type
 from entropy_gym.registration import _CATALOG, EnvCard, register_env
 from entropy_gym.runner.suite import load_suite
 from entropy_gym.scoring.aggregate import (
@@ -156,6 +158,12 @@ def test_robustness_relative_to_type_3_1():
     assert out["by_type"] == {"1": 0.5, "2.2": 0.25}
 
 
+def test_robustness_averages_tasks_of_one_game_and_type():
+    scores = {"plain": 0.8, "mask-a": 0.4, "mask-b": 0.2}
+    kinds = {"plain": ("Breakout", "3.1"), "mask-a": ("Breakout", "3.2"), "mask-b": ("Breakout", "3.2")}
+    assert robustness(scores, kinds)["games"]["Breakout"] == {"3.2": pytest.approx(0.375)}
+
+
 def test_leaderboard_averages_episodes_within_seeds_and_ranks(tmp_path):
     path = write_suite(tmp_path / "b.yaml", "s", seeds=[0, 1, 2, 3], eval_episodes=50, bootstrap_reps=300,
                        envs=["CartPole-v1", "Pendulum-v1"],
@@ -205,6 +213,10 @@ def test_leaderboard_normalises_and_reports_robustness(tmp_path):
         assert results["scores"]["kind"] == "normalised"
         assert row["per_task"]["Fake/Game-T3.1-v0"]["score"] == pytest.approx(0.8)
         assert row["robustness"]["games"]["Game"] == {"1": pytest.approx(0.25)}
+        header, rows_by_type = by_type(results)
+        assert header == ["agent", "type 1", "type 3.1"]
+        assert rows_by_type == [["random", "0.200 (x0.25)", "0.800"]]
+        assert "## By stochasticity type" in to_markdown(results)
     finally:
         for card in cards:
             _CATALOG.pop(card.id, None)
