@@ -19,7 +19,14 @@ from typing import Any
 
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.cells import Cell
-from entropy_gym.runner.worker import CellProcess, Outcome, failed, run_isolated, worker_context
+from entropy_gym.runner.worker import (
+    CellProcess,
+    Outcome,
+    agent_modules,
+    failed,
+    run_isolated,
+    worker_context,
+)
 
 BACKENDS = ("local", "ray")
 OnStart = Callable[[Cell], None]
@@ -55,7 +62,7 @@ class LocalBackend:
         self.workers = workers
 
     def run(self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None) -> Iterator[Outcome]:
-        ctx = worker_context()
+        ctx = worker_context(agent_modules(cells))
         pending = deque(cells)
         running: list[CellProcess] = []
         try:

@@ -79,12 +79,26 @@ def failed(cell: Cell, reason: str, detail: str | None = None, wall_time_s: floa
     return Outcome(cell, "failed", None, reason, detail, wall_time_s, prov)
 
 
-def worker_context() -> multiprocessing.context.BaseContext:
-    """A fork-server context that preloads :data:`PRELOAD` (spawn where fork servers do not
-    exist). The preload list is process-wide and only applies before the server starts."""
+def agent_modules(cells: Iterator[Cell] | list[Cell]) -> list[str]:
+    """The modules of the built-in agents that ``cells`` run (e.g. the SB3 adapters, which
+    import torch and SB3: seconds per cell process when not preloaded)."""
+    from entropy_gym.agents.registry import BUILTIN_AGENTS
+
+    names = {str(c.agent_config.get("name")) for c in cells}
+    modules = sorted({BUILTIN_AGENTS[n].split(":")[0] for n in names if n in BUILTIN_AGENTS})
+    if any(m.startswith("entropy_gym.agents.sb3") for m in modules):
+        # torch imports its compiler lazily when the first optimizer is built: ~7 s per cell.
+        modules.append("torch._dynamo")
+    return modules
+
+
+def worker_context(extra_preload: list[str] | None = None) -> multiprocessing.context.BaseContext:
+    """A fork-server context that preloads :data:`PRELOAD` and ``extra_preload`` (spawn where
+    fork servers do not exist). The preload list is process-wide and only applies before the
+    server starts; a module that fails to import there is simply imported by the cell."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)
+        ctx.set_forkserver_preload(PRELOAD + [m for m in extra_preload or [] if m not in PRELOAD])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -145,3 +145,15 @@ def test_progress_display_counts_done_running_failed():
     assert "suite-x" in text and "3/3" in text and "running 0" in text and "failed 1" in text and "ETA" in text
     quiet = RunProgress("s", 3)  # stderr is not a terminal under pytest: no display at all
     assert quiet._bar is None
+
+
+def test_cell_processes_preload_the_modules_of_the_suites_agents(tmp_path):
+    from entropy_gym.runner.worker import agent_modules
+
+    path = write_suite(tmp_path / "b.yaml", "s", seeds=[0], envs=["CartPole-v1"],
+                       agents=["random", {"name": "ppo", "n_steps": 64}, {"name": "tests/x.py:Mine"}])
+    cells = expand(load_suite("s", path))
+    assert agent_modules(cells) == ["entropy_gym.agents.classic.random", "entropy_gym.agents.sb3.agents",
+                                    "torch._dynamo"]
+    assert agent_modules([c for c in cells if c.agent_config["name"] == "random"]) == [
+        "entropy_gym.agents.classic.random"]
