@@ -27,8 +27,10 @@ demo: install
 	$(BIN)/entropy-gym run $(SUITE)
 	$(BIN)/entropy-gym show $(SUITE)
 
+# Two pytest-xdist workers: the CI machine has 2 cores. `TEST_ARGS=` runs serially.
+TEST_ARGS ?= -n 2
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(TEST_ARGS)
 
 test-all: install
 	$(BIN)/python -m pytest -m ""
