@@ -42,6 +42,8 @@ BUILTIN_AGENTS: dict[str, str] = {
     "ucb1": "entropy_gym.agents.classic.ucb:UCB1Agent",
     "thompson": "entropy_gym.agents.classic.thompson:ThompsonAgent",
     "llm_bandit": "entropy_gym.agents.llm.bandit_agent:LLMBanditAgent",
+    # tool tasks: the local LLM scoring admissible calls
+    "llm_tool": "entropy_gym.agents.llm.tool_agent:LLMToolAgent",
 }
 
 #: Built-in interventions: name -> "module:Class".
