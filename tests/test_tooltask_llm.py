@@ -151,7 +151,7 @@ def test_batched_decision_equals_single_ones(lm):
 
 @needs_model
 def test_episode_uses_valid_calls_only_and_is_seeded(lm):
-    kwargs = {"max_turns": 6}
+    kwargs = {"max_turns": 4}
     runs = []
     for _ in range(2):
         agent = make_agent("llm_tool")
@@ -167,7 +167,7 @@ def test_episode_uses_valid_calls_only_and_is_seeded(lm):
         final, total, metrics = play_episode(agent, FT, seed=5, env_kwargs=kwargs)
         runs.append((final, seen, metrics))
     final, seen, metrics = runs[0]
-    assert 1 <= metrics["turns"] <= 6 and metrics["invalid_rate"] == 0.0
+    assert 1 <= metrics["turns"] <= 4 and metrics["invalid_rate"] == 0.0
     assert len(seen) == metrics["turns"]
     assert all(action in calls for calls, action in seen)
     assert "]\nError:" not in final  # no result is an error
