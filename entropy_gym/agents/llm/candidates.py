@@ -137,7 +137,7 @@ def _trie_logprobs(
     ids = torch.full((batch, length), lm.pad_id, dtype=torch.long)
     positions = torch.zeros((batch, length), dtype=torch.long)
     allowed = torch.zeros((batch, 1, length, width + length), dtype=torch.bool)
-    allowed[:, 0, :, :width] = cache.mask.bool()[:, None, :]
+    allowed[:, 0, :, :width] = cache.mask.bool().cpu()[:, None, :]
     for b, trie in enumerate(tries):
         n = len(trie)
         ids[b, :n] = torch.tensor(trie.tokens, dtype=torch.long)
