@@ -346,9 +346,9 @@ def cmd_east_fit(args: argparse.Namespace) -> int:
             f"{args.name!r} is a shipped vector name; choose another name (or --out the "
             "shipped directory to refit it)"
         )
-    env_id = args.env if ":" in args.env else f"entropy_gym:{args.env}"
+    env_ids = [e if ":" in e else f"entropy_gym:{e}" for e in args.env]
     vector = fit_east_vector(
-        args.name, env_id, args.env_kwargs, layer=args.layer, episodes=args.episodes,
+        args.name, env_ids, args.env_kwargs, layer=args.layer, episodes=args.episodes,
         num_envs=args.num_envs, seed=args.seed, device=args.device,
         agent_kwargs=args.agent_kwargs,
     )
@@ -358,7 +358,8 @@ def cmd_east_fit(args: argparse.Namespace) -> int:
     print(f"  layer {vector.layer}, {p['num_prompts']} prompts from {p['episodes']} episodes, "
           f"mean action entropy {p['entropy_mean']:.3f} (sd {p['entropy_std']:.3f}), "
           f"reference norm {vector.reference_norm:.1f}")
-    print(f"  use it as {{\"name\": \"east\", \"vector\": \"{args.name}\", \"beta\": 0.15}}")
+    print(f"  use it as {{\"name\": \"east\", \"vector\": \"{args.name}\", \"beta\": 0.1, "
+          f"\"positions\": \"last\"}}")
     return 0
 
 
@@ -370,7 +371,8 @@ def cmd_east_list(args: argparse.Namespace) -> int:
     for name, path in available_vectors().items():
         v = load_vector(str(path))
         p = v.provenance
-        rows.append([name, v.model_id, str(v.layer), p.get("env_id", "-"),
+        env = p.get("env_id", "-")
+        rows.append([name, v.model_id, str(v.layer), env if isinstance(env, str) else ",".join(env),
                      str(p.get("num_prompts", "-")), str(path)])
     if not rows:
         print("no EAST vectors found; fit one with `entropy-gym east fit`")
@@ -390,15 +392,22 @@ def cmd_east_show(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The envs of the text-bandits suite: what ``east fit`` plays by default.
+SUITE_BANDIT_ENVS = ("TextBandit/Bernoulli-K5-hard-v0", "TextBandit/Gaussian-K5-v0")
+
+
 def _add_east_parser(sub: argparse._SubParsersAction) -> None:
     east = sub.add_parser("east", help="fit, list and show EAST steering vectors")
     east_sub = east.add_subparsers(dest="east_command", required=True, metavar="ACTION")
     p = east_sub.add_parser("fit", help="fit a vector from an LLM agent's own interaction")
     p.add_argument("--name", required=True, help="vector name (file <name>.json)")
-    p.add_argument("--env", default="TextBandit/Gaussian-K5-v0", help="env id to play")
+    p.add_argument("--env", nargs="+", default=list(SUITE_BANDIT_ENVS), metavar="ENV_ID",
+                   help="env ids to play, each under every --env-kwargs item "
+                        f"(default: {' '.join(SUITE_BANDIT_ENVS)})")
     p.add_argument("--env-kwargs", type=_json_kwargs_list, default={},
                    help="JSON env kwargs, or a JSON array of them (episodes are played per item)")
-    p.add_argument("--layer", type=int, default=15, help="decoder layer to read and steer")
+    p.add_argument("--layer", type=int, default=24,
+                   help="decoder layer to read and steer (default: 24)")
     p.add_argument("--episodes", type=int, default=8, help="episodes to play")
     p.add_argument("--num-envs", type=int, default=4, help="envs played in one batch")
     p.add_argument("--seed", type=int, default=0, help="agent and env seed")

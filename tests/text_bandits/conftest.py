@@ -40,3 +40,20 @@ def bandit_prompts(env_id: str = "TextBandit/Bernoulli-K5-hard-v0", steps=(1, 3,
             out.append(obs)
         obs, *_ = env.step(int(rng.integers(5)))
     return out
+
+
+def suite_east() -> dict:
+    """The EAST intervention of the text-bandits suite's ``llm_bandit+east`` agent, as written
+    in benchmarks.yaml (vector name, beta, positions): the one source of truth."""
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    suite = yaml.safe_load((root / "benchmarks.yaml").read_text())["suites"]["text-bandits"]
+    for agent in suite["agents"]:
+        if isinstance(agent, dict):
+            for iv in agent.get("interventions", []):
+                if iv["name"] == "east":
+                    return dict(iv)
+    raise AssertionError("the text-bandits suite has no agent with an east intervention")

@@ -19,7 +19,7 @@ from entropy_gym.agents.interventions.east import (
 )
 from entropy_gym.agents.llm.model import INSTALL_HINT
 
-from .conftest import llm_skip_reason
+from .conftest import llm_skip_reason, suite_east
 
 
 def test_direction_is_the_entropy_weighted_centred_mean():
@@ -34,6 +34,29 @@ def test_direction_is_the_entropy_weighted_centred_mean():
     np.testing.assert_allclose(u, cov / entropy.mean())
     np.testing.assert_allclose(east_direction(entropy, h + 100.0)[0], u, atol=1e-10)
     assert r == pytest.approx(np.median(np.linalg.norm(h, axis=1)))
+
+
+def test_direction_centres_each_variant_on_its_own_mean():
+    rng = np.random.default_rng(1)
+    h = rng.normal(size=(60, 6))
+    entropy = rng.uniform(0.1, 1.5, size=60)
+    groups = np.repeat(["a", "b", "c"], 20)
+    means = {g: h[groups == g].mean(0) for g in "abc"}
+    expected = sum(entropy[i] * (h[i] - means[groups[i]]) for i in range(60)) / entropy.sum()
+    u, r = east_direction(entropy, h, groups)
+    np.testing.assert_allclose(u, expected)
+    # A shift of one variant's activations (a framing that moves every prompt) changes nothing,
+    # while it dominates the globally centred direction.
+    shifted = h + np.where(groups[:, None] == "b", 50.0, 0.0) * np.eye(6)[0]
+    np.testing.assert_allclose(east_direction(entropy * (1 + (groups == "b")), shifted, groups)[0],
+                               east_direction(entropy * (1 + (groups == "b")), h, groups)[0])
+    v1 = east_direction(entropy * (1 + (groups == "b")), shifted)[0]
+    assert abs(v1[0]) > 5 * np.abs(v1[1:]).max()
+    assert r == pytest.approx(np.median(np.linalg.norm(h, axis=1)))
+    np.testing.assert_allclose(east_direction(entropy, h, np.zeros(60))[0],
+                               east_direction(entropy, h)[0])
+    with pytest.raises(ValueError, match=r"groups must have shape \(60,\)"):
+        east_direction(entropy, h, groups[:10])
 
 
 def test_direction_points_toward_high_entropy_activations():
@@ -59,7 +82,19 @@ def test_vector_files_round_trip_and_resolve_by_name(tmp_path, monkeypatch):
     assert available_vectors()["v"] == path
     assert load_vector(str(path)).name == "v"
     data = json.loads(path.read_text())
-    assert data["format"] == "east-v1" and "sum_i H_i" in data["formula"]
+    assert data["format"] == "east-v2" and "mean_{j in v(i)} h_j" in data["formula"]
+
+
+def test_v1_files_load_and_other_formats_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENTROPY_GYM_CACHE", str(tmp_path))
+    path = _vector(tmp_path)
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "format": "east-v1"}))
+    v = load_vector("v")  # v1 differs only in the fit: steering reads the same fields
+    np.testing.assert_array_equal(v.steering(0.5), [5.0, 0, 0, 0])
+    path.write_text(json.dumps({**data, "format": "east-v9"}))
+    with pytest.raises(ConfigError, match=r"format 'east-v9'; expected one of east-v1, east-v2$"):
+        load_vector("v")
 
 
 def test_unknown_vectors_and_bad_parameters_are_config_errors(tmp_path, monkeypatch):
@@ -100,14 +135,25 @@ def test_hook_adds_beta_times_the_vector_and_refuses_other_models(tmp_path, monk
 
 
 def test_the_suite_vector_ships_with_provenance():
-    v = load_vector("smollm2-bandit-l15")
-    assert (BUNDLED_DIR / "smollm2-bandit-l15.json").is_file()
+    east = suite_east()
+    name = east["vector"]
+    assert (BUNDLED_DIR / f"{name}.json").is_file()
+    assert east["positions"] == "last" and 0 < east["beta"] <= 0.2
+    v = load_vector(name)
     p = v.provenance
-    for key in ("model_id", "model_sha256", "layer", "env_id", "env_kwargs", "seed",
+    for key in ("model_id", "model_sha256", "layer", "env_id", "env_kwargs", "variants", "seed",
                 "num_prompts", "formula_version"):
         assert key in p
-    assert p["num_prompts"] >= 100 and v.direction.shape == (576,)
+    assert p["formula_version"] == "east-v2" and v.layer == p["layer"] == 24
+    # Fitted on both suite envs, over several framings and both history modes.
+    variants = p["variants"]
+    assert {v_["env_id"] for v_ in variants} == {
+        "entropy_gym:TextBandit/Bernoulli-K5-hard-v0", "entropy_gym:TextBandit/Gaussian-K5-v0"}
+    assert len({v_["env_kwargs"].get("framing") for v_ in variants}) >= 3
+    assert {v_["env_kwargs"].get("history", "raw") for v_ in variants} == {"raw", "summary"}
+    assert p["num_prompts"] >= 400 and v.direction.shape == (576,)
     assert np.linalg.norm(v.direction) == pytest.approx(1.0, abs=1e-5)
+    assert list(BUNDLED_DIR.glob("*.json")) == [BUNDLED_DIR / f"{name}.json"]
 
 
 def test_llm_tests_skip_with_the_install_command(monkeypatch):

@@ -14,12 +14,12 @@ from entropy_gym.agents.interventions.east import load_vector
 from entropy_gym.agents.rollout import make_task, rollout
 from entropy_gym.cli import main
 
-from .conftest import bandit_prompts
+from .conftest import bandit_prompts, suite_east
 
 pytestmark = pytest.mark.llm
 
 HARD = "entropy_gym:TextBandit/Bernoulli-K5-hard-v0"
-SUITE_VECTOR = "smollm2-bandit-l15"
+SUITE_EAST = suite_east()  # {"name": "east", "vector": ..., "beta": ..., "positions": ...}
 
 
 def agent_for(lm, env_id=HARD, num_envs=1, seed=0, env_kwargs=None, **config):
@@ -108,35 +108,45 @@ def test_thoughts_are_seeded_and_the_action_is_read_after_them(lm):
 def test_east_with_zero_beta_changes_nothing(lm):
     prompts = bandit_prompts()
     plain = agent_for(lm, num_envs=3).act(prompts)
-    zero = agent_for(lm, num_envs=3, interventions=[
-        {"name": "east", "vector": SUITE_VECTOR, "beta": 0.0, "positions": "all"}]).act(prompts)
+    zero = agent_for(lm, num_envs=3, interventions=[{**SUITE_EAST, "beta": 0.0}]).act(prompts)
     assert np.array_equal(plain.info["probs"], zero.info["probs"])
     assert np.array_equal(plain.actions, zero.actions)
 
 
 def test_east_raises_action_entropy_on_fixed_prompts(lm):
-    prompts = bandit_prompts() + bandit_prompts(framing="slots", seed=1)
-    plain = agent_for(lm, num_envs=6).act(prompts)
-    steered = agent_for(lm, num_envs=6, interventions=[
-        {"name": "east", "vector": SUITE_VECTOR, "beta": 0.15, "positions": "all"}]).act(prompts)
-    assert steered.entropy.mean() > plain.entropy.mean() + 0.02
-    assert (steered.entropy > plain.entropy).mean() >= 2 / 3
+    # Prompts of both suite envs, two framings and both history modes.
+    prompts = (bandit_prompts() + bandit_prompts(framing="slots", seed=1)
+               + bandit_prompts("TextBandit/Gaussian-K5-v0", seed=2, history="summary"))
+    assert SUITE_EAST["beta"] > 0
+    plain = agent_for(lm, num_envs=9).act(prompts)
+    steered = agent_for(lm, num_envs=9, interventions=[SUITE_EAST]).act(prompts)
+    assert steered.entropy.mean() > plain.entropy.mean() + 0.03
+    assert (steered.entropy > plain.entropy).mean() >= 7 / 9
+    # The model still answers with labels: the steered label mass stays near the plain one.
+    assert steered.info["label_mass"].mean() > 0.8 * plain.info["label_mass"].mean()
     # The hook is removed after each forward pass: the shared model is left untouched.
     assert not any(m._forward_hooks for m in lm.layers)
 
 
 def test_east_fit_command_saves_a_vector_with_provenance(lm, tmp_path, monkeypatch, capsys):
+    from entropy_gym.agents.interventions.east import FORMULA_VERSION
+
     monkeypatch.setenv("ENTROPY_GYM_CACHE", str(tmp_path))
-    status = main(["east", "fit", "--name", "tiny", "--env", "TextBandit/Bernoulli-K5-easy-v0",
-                   "--env-kwargs", '{"horizon": 3}', "--layer", "10", "--episodes", "1",
-                   "--num-envs", "1", "--seed", "5"])
+    easy, gauss = "TextBandit/Bernoulli-K5-easy-v0", "TextBandit/Gaussian-K5-v0"
+    status = main(["east", "fit", "--name", "tiny", "--env", easy, gauss,
+                   "--env-kwargs", '[{"horizon": 3}, {"horizon": 2, "history": "summary"}]',
+                   "--layer", "10", "--episodes", "1", "--num-envs", "1", "--seed", "5"])
     assert status == 0
     path = tmp_path / "east" / "tiny.json"
     data = json.loads(path.read_text())
     p = data["provenance"]
-    assert p["num_prompts"] == 3 and p["layer"] == 10 and p["seed"] == 5
-    assert p["env_id"] == HARD.replace("hard", "easy") and p["env_kwargs"] == {"horizon": 3}
-    assert p["model_sha256"] == lm.source.sha256 and p["formula_version"] == "east-v1"
+    assert p["num_prompts"] == 2 * (3 + 2) and p["layer"] == 10 and p["seed"] == 5
+    assert p["env_id"] == [f"entropy_gym:{easy}", f"entropy_gym:{gauss}"]
+    assert [(v["env_id"], v["env_kwargs"]["horizon"], v["seed"]) for v in p["variants"]] == [
+        (f"entropy_gym:{easy}", 3, 5), (f"entropy_gym:{easy}", 2, 6),
+        (f"entropy_gym:{gauss}", 3, 7), (f"entropy_gym:{gauss}", 2, 8)]
+    assert p["model_sha256"] == lm.source.sha256
+    assert p["formula_version"] == data["format"] == FORMULA_VERSION == "east-v2"
     vector = load_vector("tiny")
     assert vector.direction.shape == (lm.hidden_size,)
     assert np.linalg.norm(vector.direction) == pytest.approx(1.0, abs=1e-5)
@@ -161,14 +171,15 @@ def test_continuation_logprobs_match_next_token_logits(lm):
 def test_shipped_vector_reproduces_from_its_provenance(lm):
     from entropy_gym.agents.llm.east_fit import fit_east_vector
 
-    shipped = load_vector(SUITE_VECTOR)
+    shipped = load_vector(SUITE_EAST["vector"])
     p = shipped.provenance
     agent_kwargs = {k: v for k, v in p["agent"].items() if k != "name"}
     refit = fit_east_vector(
-        "refit", p["env_id"], p["env_kwargs"], layer=p["layer"], episodes=p["episodes"]
-        // max(len(p["seeds"]), 1), num_envs=p["num_envs"], seed=p["seed"],
+        "refit", p["env_id"], p["env_kwargs"], layer=p["layer"],
+        episodes=p["episodes_per_variant"], num_envs=p["num_envs"], seed=p["seed"],
         agent_kwargs=agent_kwargs,
     )
+    assert refit.provenance["variants"] == p["variants"]
     assert refit.provenance["num_prompts"] == p["num_prompts"]
     assert float(refit.direction @ shipped.direction) > 0.999
     assert refit.reference_norm == pytest.approx(shipped.reference_norm, rel=1e-4)

@@ -1,31 +1,38 @@
 """EAST, entropic activation steering: push an LLM agent's residual stream toward the
 representations it has when it is uncertain about its action.
 
-**The vector** (formula version ``east-v1``). From the agent's own interaction, collect at
+**The vector** (formula version ``east-v2``). From the agent's own interaction, collect at
 every decision ``i`` the exact entropy ``H_i`` of its action distribution and the residual
 stream ``h_i`` after decoder layer ``L`` at the answer position (the last token before the
-label). With ``h_bar = mean_i h_i``::
+label). Decision ``i`` was played in variant ``v(i)``: one env id with one set of env kwargs
+(framing, history mode...) of the fit. With ``m_v`` the mean of ``h_j`` over the decisions
+``j`` of variant ``v``::
 
-    u = sum_i H_i * (h_i - h_bar) / sum_i H_i
+    u = sum_i H_i * (h_i - m_{v(i)}) / sum_i H_i
 
-the entropy-weighted mean of the centred activations, which equals
-``cov(H, h) / mean(H)``: it points from the average representation toward those of
-high-entropy decisions, and it is blind to anything all prompts share. The file stores the
-unit direction ``d = u / ||u||`` and the reference norm ``r``, the median over the collected
-prompts of ``||h_i||`` (the last-token norm: the first token of a prompt is an attention sink
-whose norm is orders of magnitude larger, so means over tokens would mislead).
+the entropy-weighted mean of the activations centred *per variant*. Within a variant it points
+from the average representation toward those of high-entropy decisions; centring per variant
+keeps the differences between framings and history modes (which dominate the raw activations)
+out of the direction. With a single variant it is the ``east-v1`` formula (global centring,
+``cov(H, h) / mean(H)``). The file stores the unit direction ``d = u / ||u||`` and the
+reference norm ``r``, the median over the collected prompts of ``||h_i||`` (the last-token
+norm: the first token of a prompt is an attention sink whose norm is orders of magnitude
+larger, so means over tokens would mislead).
 
 **Steering.** During each forward pass of the agent, a hook on layer ``L`` adds
-``beta * r * d`` to the layer's output at every position (``positions="all"``, the default)
-or only at the last position of each pass (``positions="last"``, where the vector was
-measured). ``beta`` is thus in units of the typical residual norm there: useful values are
-well below 1 (around 0.1-0.3 for SmolLM2-135M; near 1 the model leaves the label tokens).
+``beta * r * d`` to the layer's output at the last position of each pass
+(``positions="last"``, the default: the answer position, where the vector was measured) or at
+every position (``positions="all"``). ``beta`` is thus in units of the typical residual norm
+there: useful values are well below 1 (around 0.1 for SmolLM2-135M; near 1 the model leaves
+the label tokens).
 
 **Files.** A vector is a JSON file ``<name>.json`` holding the direction, ``r``, the layer and
-its provenance (model id and sha256, env id and kwargs, seeds, number of prompts, formula
-version). Names resolve first in the user directory ``$ENTROPY_GYM_CACHE/east`` (default
-``~/.cache/entropy_gym/east``), where ``entropy-gym east fit`` writes, then among the vectors
-shipped in ``entropy_gym/agents/llm/east_vectors/``; a path to a ``.json`` file also works.
+its provenance (model id and sha256, env ids and kwargs variants, seeds, number of prompts,
+formula version). ``east-v1`` files still load: steering uses only ``d``, ``r`` and the layer,
+which mean the same in both versions. Names resolve first in the user directory
+``$ENTROPY_GYM_CACHE/east`` (default ``~/.cache/entropy_gym/east``), where
+``entropy-gym east fit`` writes, then among the vectors shipped in
+``entropy_gym/agents/llm/east_vectors/``; a path to a ``.json`` file also works.
 """
 
 from __future__ import annotations
@@ -41,11 +48,14 @@ import numpy as np
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.interventions.base import Intervention
 
-FORMULA_VERSION = "east-v1"
+FORMULA_VERSION = "east-v2"
 FORMULA = (
-    "u = sum_i H_i (h_i - mean_j h_j) / sum_i H_i; direction = u / ||u||; "
-    "reference_norm = median_i ||h_i||; steering adds beta * reference_norm * direction"
+    "u = sum_i H_i (h_i - mean_{j in v(i)} h_j) / sum_i H_i, v(i) the env id x env_kwargs "
+    "variant of decision i; direction = u / ||u||; reference_norm = median_i ||h_i||; "
+    "steering adds beta * reference_norm * direction"
 )
+#: Vector file formats this version loads (v1 differs only in how the direction was fitted).
+READABLE_FORMATS = ("east-v1", FORMULA_VERSION)
 POSITIONS = ("last", "all")
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "llm" / "east_vectors"
 
@@ -97,10 +107,10 @@ class SteeringVector:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], source: str) -> SteeringVector:
-        if data.get("format") != FORMULA_VERSION:
+        if data.get("format") not in READABLE_FORMATS:
             raise ConfigError(
-                f"EAST vector {source} has format {data.get('format')!r}; this version reads "
-                f"{FORMULA_VERSION!r}"
+                f"EAST vector {source} has format {data.get('format')!r}; expected one of "
+                f"{', '.join(READABLE_FORMATS)}"
             )
         direction = np.asarray(data["direction"], dtype=np.float32)
         return cls(
@@ -151,15 +161,25 @@ def load_vector(name: str) -> SteeringVector:
     return SteeringVector.from_json(data, str(path))
 
 
-def east_direction(entropies: np.ndarray, activations: np.ndarray) -> tuple[np.ndarray, float]:
-    """``(u, r)`` of the module docstring from ``H`` ``(n,)`` and ``h`` ``(n, hidden)``."""
+def east_direction(
+    entropies: np.ndarray, activations: np.ndarray, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """``(u, r)`` of the module docstring from ``H`` ``(n,)``, ``h`` ``(n, hidden)`` and each
+    decision's variant ``groups`` ``(n,)`` (any labels; ``None``: one variant)."""
     h = np.asarray(activations, dtype=np.float64)
     weights = np.asarray(entropies, dtype=np.float64)
     if h.ndim != 2 or weights.shape != (h.shape[0],) or h.shape[0] < 2:
         raise ValueError("need at least 2 decisions: entropies (n,) and activations (n, hidden)")
     if not weights.sum() > 0:
         raise ValueError("every recorded decision had zero entropy; nothing to steer toward")
-    u = (weights[:, None] * (h - h.mean(axis=0))).sum(axis=0) / weights.sum()
+    labels = np.zeros(h.shape[0], dtype=int) if groups is None else np.asarray(groups)
+    if labels.shape != weights.shape:
+        raise ValueError(f"groups must have shape ({h.shape[0]},), got {labels.shape}")
+    centred = np.empty_like(h)
+    for label in np.unique(labels):
+        rows = labels == label
+        centred[rows] = h[rows] - h[rows].mean(axis=0)
+    u = (weights[:, None] * centred).sum(axis=0) / weights.sum()
     r = float(np.median(np.linalg.norm(h, axis=1)))
     return u, r
 
@@ -171,7 +191,7 @@ class EAST(Intervention):
     requires: ClassVar[frozenset[str]] = frozenset({"activations"})
     description: ClassVar[str] = "entropic activation steering: add beta x a fitted vector"
 
-    def __init__(self, vector: str, beta: float = 0.15, positions: str = "all") -> None:
+    def __init__(self, vector: str, beta: float = 0.1, positions: str = "last") -> None:
         if not (isinstance(beta, (int, float)) and math.isfinite(beta)):
             raise ConfigError(f"east beta must be a finite number, got {beta!r}")
         if positions not in POSITIONS:

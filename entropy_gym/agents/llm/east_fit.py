@@ -1,10 +1,11 @@
-"""Fit an EAST steering vector from an LLM agent's own interaction with an env.
+"""Fit an EAST steering vector from an LLM agent's own interaction with envs.
 
-The agent plays ``episodes`` episodes unsteered; at every decision it reports the exact
-entropy of its action distribution and the residual stream after ``layer`` at the answer
-position. :func:`~entropy_gym.agents.interventions.east.east_direction` turns those into the
-vector (formula in :mod:`entropy_gym.agents.interventions.east`). ``entropy-gym east fit``
-is the command-line front end.
+The agent plays ``episodes`` episodes unsteered in every variant (each env id under each set
+of env kwargs); at every decision it reports the exact entropy of its action distribution and
+the residual stream after ``layer`` at the answer position.
+:func:`~entropy_gym.agents.interventions.east.east_direction` turns those into the vector,
+centring the activations per variant (formula in :mod:`entropy_gym.agents.interventions.east`).
+``entropy-gym east fit`` is the command-line front end.
 """
 
 from __future__ import annotations
@@ -27,13 +28,38 @@ from entropy_gym.agents.interventions.east import (
 from entropy_gym.agents.llm.bandit_agent import LLMBanditAgent
 from entropy_gym.agents.rollout import rollout
 
+#: The layer ``entropy-gym east fit`` reads and steers by default (SmolLM2-135M has 30).
+DEFAULT_LAYER = 24
+
+
+def _as_list(value: Any, what: str) -> list[Any]:
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, Mapping)):
+        items = list(value)
+        if not items:
+            raise ConfigError(f"{what} is an empty list; give at least one")
+        return items
+    return [value]
+
+
+def fit_variants(
+    env_ids: str | Sequence[str],
+    env_kwargs: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every ``(env id, kwargs)`` pair a fit plays, env ids outermost."""
+    ids = _as_list(env_ids, "env ids")
+    for env_id in ids:
+        if not isinstance(env_id, str) or not env_id:
+            raise ConfigError(f"env id {env_id!r} must be a non-empty string")
+    kwargs = [dict(k) for k in _as_list(env_kwargs or {}, "env_kwargs")]
+    return [(env_id, dict(k)) for env_id in ids for k in kwargs]
+
 
 def fit_east_vector(
     name: str,
-    env_id: str,
+    env_id: str | Sequence[str],
     env_kwargs: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     *,
-    layer: int = 15,
+    layer: int = DEFAULT_LAYER,
     episodes: int = 8,
     num_envs: int = 4,
     seed: int = 0,
@@ -42,25 +68,27 @@ def fit_east_vector(
 ) -> SteeringVector:
     """Run an unsteered ``llm_bandit`` agent and fit the EAST vector at ``layer``.
 
-    ``env_kwargs`` may be a list of kwargs: the agent then plays ``episodes`` episodes of each
-    variant (e.g. several framings and history modes), and the vector is fitted on them all.
+    ``env_id`` may be a list of ids and ``env_kwargs`` a list of kwargs: the agent then plays
+    ``episodes`` episodes of each id under each kwargs (variant ``k`` with seed ``seed + k``),
+    and the vector is fitted on them all, centred per variant.
     """
     if not name or not all(c.isalnum() or c in "-_." for c in name):
         raise ConfigError(f"vector name {name!r} must be letters, digits, '-', '_' or '.'")
-    if isinstance(env_kwargs, Sequence) and not isinstance(env_kwargs, (str, bytes)):
-        variants = [dict(v) for v in env_kwargs]
-        if not variants:
-            raise ConfigError("env_kwargs is an empty list; give at least one variant")
-    else:
-        variants = [dict(env_kwargs or {})]
+    variants = fit_variants(env_id, env_kwargs)
+    ids = list(dict.fromkeys(v[0] for v in variants))
+    kwargs_list = [k for i, k in variants if i == ids[0]]
     agent = LLMBanditAgent(**dict(agent_kwargs or {}))
     agent.capture_layer = layer
     entropies: list[np.ndarray] = []
     activations: list[np.ndarray] = []
+    groups: list[np.ndarray] = []
+    current = [0]
 
     def record(obs: Any, decision: Decision) -> None:
-        entropies.append(np.asarray(decision.entropy))
+        entropy = np.asarray(decision.entropy)
+        entropies.append(entropy)
         activations.append(np.asarray(decision.info["activations"]))
+        groups.append(np.full(entropy.shape, current[0]))
 
     if agent.lm is None:
         # Fail on a bad layer before any decision is spent.
@@ -68,13 +96,15 @@ def fit_east_vector(
 
         LanguageModel.load(agent.model_name, device).layer(layer)
     played = 0
-    for index, variant in enumerate(variants):
-        result = rollout(agent, env_id, variant, num_envs=num_envs, episodes=episodes,
-                         seed=seed + index, device=device, on_decision=record)
+    for index, (variant_id, variant_kwargs) in enumerate(variants):
+        current[0] = index
+        result = rollout(agent, variant_id, variant_kwargs, num_envs=num_envs,
+                         episodes=episodes, seed=seed + index, device=device,
+                         on_decision=record)
         played += len(result.returns)
     h_values = np.concatenate(entropies)
     acts = np.concatenate(activations)
-    u, reference_norm = east_direction(h_values, acts)
+    u, reference_norm = east_direction(h_values, acts, np.concatenate(groups))
     norm = float(np.linalg.norm(u))
     lm = agent.lm
     provenance = {
@@ -84,11 +114,14 @@ def fit_east_vector(
         "model_sha256": lm.source.sha256,
         "layer": layer,
         "position": "answer position (last token before the label)",
-        "env_id": env_id,
-        "env_kwargs": variants[0] if len(variants) == 1 else variants,
+        "env_id": ids[0] if len(ids) == 1 else ids,
+        "env_kwargs": kwargs_list[0] if len(kwargs_list) == 1 else kwargs_list,
+        "variants": [{"env_id": i, "env_kwargs": k, "seed": seed + n}
+                     for n, (i, k) in enumerate(variants)],
         "seed": seed,
         "seeds": [seed + i for i in range(len(variants))],
         "num_envs": num_envs,
+        "episodes_per_variant": episodes,
         "episodes": played,
         "num_prompts": int(h_values.shape[0]),
         "agent": {"name": agent.name, **agent.config},
