@@ -78,7 +78,7 @@ def test_llm_tool_is_listed_with_its_hooks(capsys):
 def test_east_last_position_is_refused():
     with pytest.raises(ConfigError, match="positions='last' is undefined; expected positions: all"):
         make_agent({"name": "llm_tool", "interventions": [
-            {"name": "east", "vector": "smollm2-bandit-l15", "positions": "last"}]})
+            {"name": "east", "vector": "smollm2-bandit-l24", "positions": "last"}]})
 
 
 def test_needs_a_text_env():
@@ -178,7 +178,7 @@ def test_episode_uses_valid_calls_only_and_is_seeded(lm):
 def test_east_on_all_positions_steers_the_scores_and_leaves_no_hook(lm):
     obs, _ = state(HH, 2)
     steered = ready_agent(HH, interventions=[
-        {"name": "east", "vector": "smollm2-bandit-l15", "beta": 0.25, "positions": "all"}])
+        {"name": "east", "vector": "smollm2-bandit-l24", "beta": 0.25, "positions": "all"}])
     layer = steered.interventions[0].vector.layer
     hooks_before = len(lm.layer(layer)._forward_hooks)
     with_east = steered.candidate_scores([obs], [state(HH, 2)[1]])[0]
