@@ -29,21 +29,29 @@ TINY_PPO = {
 }
 
 
-def _train_entropy_target(env_id: str):
-    env = gym.make(env_id)
+def _train_entropy_target(env_id: str, **env_kwargs):
+    env = gym.make(env_id, **env_kwargs)
     task = TaskSpec(env_id, env.observation_space, env.action_space, num_envs=2)
     agent = make_agent("ppo", interventions=[{"name": "entropy_target", "target": 0.5}], **TINY_PPO)
     agent.setup(task, seed=0, device="cpu")
-    agent.train(lambda seed: gym.make(env_id), Budget(env_steps=64))
+    agent.train(lambda seed: gym.make(env_id, **env_kwargs), Budget(env_steps=64))
     obs = np.stack([env.reset(seed=i)[0] for i in range(2)])
     decision = agent.act(obs)
     env.close()
     return agent, task, decision
 
 
-@pytest.mark.parametrize("env_id", ["ALE/Breakout-v5", "STORI/Breakout-T1-v0"])
-def test_ppo_with_entropy_target_trains_on_breakout_frames(env_id):
-    agent, task, decision = _train_entropy_target(env_id)
+@pytest.mark.parametrize(
+    ("env_id", "env_kwargs"),
+    [
+        ("ALE/Breakout-v5", {}),
+        ("STORI/Breakout-T1-v0", {}),
+        # The stori suite's setting: 4x84x84 grayscale stacks, drift inside the episode.
+        ("STORI/Breakout-T2.2-v0", {"obs_mode": "atari84", "threshold": 16}),
+    ],
+)
+def test_ppo_with_entropy_target_trains_on_breakout_frames(env_id, env_kwargs):
+    agent, task, decision = _train_entropy_target(env_id, **env_kwargs)
     assert type(agent.model.policy).__name__ == "ActorCriticCnnPolicy"
     records = agent.telemetry()
     assert [r["step"] for r in records] == [32.0, 64.0]
