@@ -397,6 +397,8 @@ SUITE_BANDIT_ENVS = ("TextBandit/Bernoulli-K5-hard-v0", "TextBandit/Gaussian-K5-
 
 
 def _add_east_parser(sub: argparse._SubParsersAction) -> None:
+    from entropy_gym.agents.interventions.east import DEFAULT_LAYER
+
     east = sub.add_parser("east", help="fit, list and show EAST steering vectors")
     east_sub = east.add_subparsers(dest="east_command", required=True, metavar="ACTION")
     p = east_sub.add_parser("fit", help="fit a vector from an LLM agent's own interaction")
@@ -406,8 +408,8 @@ def _add_east_parser(sub: argparse._SubParsersAction) -> None:
                         f"(default: {' '.join(SUITE_BANDIT_ENVS)})")
     p.add_argument("--env-kwargs", type=_json_kwargs_list, default={},
                    help="JSON env kwargs, or a JSON array of them (episodes are played per item)")
-    p.add_argument("--layer", type=int, default=24,
-                   help="decoder layer to read and steer (default: 24)")
+    p.add_argument("--layer", type=int, default=DEFAULT_LAYER,
+                   help=f"decoder layer to read and steer (default: {DEFAULT_LAYER})")
     p.add_argument("--episodes", type=int, default=8, help="episodes to play")
     p.add_argument("--num-envs", type=int, default=4, help="envs played in one batch")
     p.add_argument("--seed", type=int, default=0, help="agent and env seed")

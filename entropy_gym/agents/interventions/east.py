@@ -57,6 +57,8 @@ FORMULA = (
 #: Vector file formats this version loads (v1 differs only in how the direction was fitted).
 READABLE_FORMATS = ("east-v1", FORMULA_VERSION)
 POSITIONS = ("last", "all")
+#: The layer ``entropy-gym east fit`` reads and steers by default (SmolLM2-135M has 30).
+DEFAULT_LAYER = 24
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "llm" / "east_vectors"
 
 

@@ -18,13 +18,11 @@ Hooks offered:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
 
 from entropy_gym.agents.base import (
-    BaseAgent,
     ConfigError,
     Decision,
     TaskSpec,
@@ -32,6 +30,7 @@ from entropy_gym.agents.base import (
 )
 from entropy_gym.agents.classic.bandit_base import sample_rows
 from entropy_gym.agents.llm.lm import LanguageModel, PrefixCache
+from entropy_gym.agents.llm.lm_agent import LocalLMAgent
 from entropy_gym.agents.llm.model import DEFAULT_MODEL
 
 ANSWER_SYSTEM = "You are playing a game. Reply with the label of your choice only."
@@ -41,7 +40,7 @@ THOUGHT_INSTRUCTION = (
 )
 
 
-class LLMBanditAgent(BaseAgent):
+class LLMBanditAgent(LocalLMAgent):
     """A Hugging Face causal LM choosing among the arm labels an env publishes in
     ``task_info()["labels"]``.
 
@@ -132,12 +131,6 @@ class LLMBanditAgent(BaseAgent):
             reading, self.label_ids = self.lm.label_reading(chat + self.answer_prefix, labels)
             self._reply_prefix = reading[len(chat):]
 
-    def activation_module(self, layer: int) -> Any:
-        """Decoder layer ``layer`` of the model (forward hooks go here)."""
-        if self.lm is None:
-            raise RuntimeError("activation_module needs setup() first")
-        return self.lm.layer(layer)
-
     # -- deciding ------------------------------------------------------------------------------
     def act(self, obs_batch: Any) -> Decision:
         import torch
@@ -212,14 +205,3 @@ class LLMBanditAgent(BaseAgent):
         if self.thought_tokens:
             return self.lm.chat_ids(prompt + THOUGHT_INSTRUCTION, self.system_prompt)
         return self.lm.chat_ids(prompt, self.system_prompt, assistant_prefix=self._reply_prefix)
-
-    @contextlib.contextmanager
-    def _activation_hooks(self) -> Iterator[None]:
-        handles: list[Any] = []
-        try:
-            for iv in self.interventions_at("activations"):
-                handles.extend(iv.activation_hooks(self))
-            yield
-        finally:
-            for handle in handles:
-                handle.remove()

@@ -191,13 +191,4 @@ def score_separately(
     lm: LanguageModel, prompt: Sequence[int], candidates: Sequence[Sequence[int]]
 ) -> np.ndarray:
     """The reference: one plain forward of ``prompt + candidate`` per candidate, no cache."""
-    import torch
-
-    out = np.empty(len(candidates))
-    for c, cand in enumerate(candidates):
-        ids = torch.tensor([list(prompt) + list(cand)], dtype=torch.long, device=lm.device)
-        with torch.inference_mode():
-            logits = lm.model(input_ids=ids, use_cache=False).logits[0].double()
-        logp = torch.log_softmax(logits[len(prompt) - 1:-1], dim=-1)
-        out[c] = float(logp.gather(1, ids[0, len(prompt):, None].cpu()).sum())
-    return out
+    return np.array([float(lm.continuation_logprobs(prompt, [cand])[0]) for cand in candidates])

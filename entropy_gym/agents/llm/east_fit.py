@@ -20,6 +20,7 @@ import numpy as np
 
 from entropy_gym.agents.base import ConfigError, Decision
 from entropy_gym.agents.interventions.east import (
+    DEFAULT_LAYER,
     FORMULA,
     FORMULA_VERSION,
     SteeringVector,
@@ -27,9 +28,6 @@ from entropy_gym.agents.interventions.east import (
 )
 from entropy_gym.agents.llm.bandit_agent import LLMBanditAgent
 from entropy_gym.agents.rollout import rollout
-
-#: The layer ``entropy-gym east fit`` reads and steers by default (SmolLM2-135M has 30).
-DEFAULT_LAYER = 24
 
 
 def _as_list(value: Any, what: str) -> list[Any]:

@@ -24,15 +24,11 @@ Hooks offered:
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
-import gymnasium as gym
 import numpy as np
 
 from entropy_gym.agents.base import (
-    BaseAgent,
     ConfigError,
     Decision,
     StepBatch,
@@ -41,12 +37,13 @@ from entropy_gym.agents.base import (
 )
 from entropy_gym.agents.llm.candidates import score_candidates
 from entropy_gym.agents.llm.lm import LanguageModel, PrefixCache
+from entropy_gym.agents.llm.lm_agent import LocalLMAgent
 from entropy_gym.agents.llm.model import DEFAULT_MODEL
-from entropy_gym.agents.tools.admissible import AdmissibleActions
+from entropy_gym.agents.tools.admissible import AdmissibleActions, require_admissible_env
 from entropy_gym.envs.text.tools.transcript import call_prompt
 
 
-class LLMToolAgent(BaseAgent):
+class LLMToolAgent(LocalLMAgent):
     """A Hugging Face causal LM choosing among each env's ``info["admissible_actions"]``.
 
     Parameters:
@@ -89,23 +86,13 @@ class LLMToolAgent(BaseAgent):
     # -- lifecycle ---------------------------------------------------------------------------
     def setup(self, task: TaskSpec, seed: int, device: str) -> None:
         super().setup(task, seed, device)
-        if not isinstance(task.action_space, gym.spaces.Text):
-            raise ConfigError(
-                f"agent 'llm_tool' needs a text env that lists admissible actions, got action "
-                f"space {task.action_space} for env {task.env_id!r}"
-            )
+        require_admissible_env(self.name, task)
         self.lm = LanguageModel.load(self.model_name, device)
         self._admissible = AdmissibleActions(task.num_envs)
         self._caches: dict[int, PrefixCache] = {}
 
     def observe(self, step: StepBatch) -> None:
         self._admissible.update(step)
-
-    def activation_module(self, layer: int) -> Any:
-        """Decoder layer ``layer`` of the model (forward hooks go here)."""
-        if self.lm is None:
-            raise RuntimeError("activation_module needs setup() first")
-        return self.lm.layer(layer)
 
     # -- deciding ------------------------------------------------------------------------------
     def act(self, obs_batch: Any) -> Decision:
@@ -163,14 +150,3 @@ class LLMToolAgent(BaseAgent):
         cdf = np.cumsum(probs)
         return int(min(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right"),
                        len(probs) - 1))
-
-    @contextlib.contextmanager
-    def _activation_hooks(self) -> Iterator[None]:
-        handles: list[Any] = []
-        try:
-            for iv in self.interventions_at("activations"):
-                handles.extend(iv.activation_hooks(self))
-            yield
-        finally:
-            for handle in handles:
-                handle.remove()

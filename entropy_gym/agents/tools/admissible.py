@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from entropy_gym.agents.base import StepBatch
+import gymnasium as gym
+
+from entropy_gym.agents.base import ConfigError, StepBatch, TaskSpec
 from entropy_gym.envs.text.tools.transcript import parse_transcript
 
 KEY = "admissible_actions"
@@ -46,6 +48,15 @@ def infos_column(
                 rows.append({k: col[i] for k, col in columns.items() if col[i] is not None})
         return rows
     return [values[i] if mask is None or mask[i] else None for i in range(n)]
+
+
+def require_admissible_env(agent: str, task: TaskSpec) -> None:
+    """Refuse, in one line, an env whose actions are not text calls listed in its infos."""
+    if not isinstance(task.action_space, gym.spaces.Text):
+        raise ConfigError(
+            f"agent {agent!r} needs a text env that lists admissible actions, got action "
+            f"space {task.action_space} for env {task.env_id!r}"
+        )
 
 
 class AdmissibleActions:

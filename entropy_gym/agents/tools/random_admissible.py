@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import gymnasium as gym
-
-from entropy_gym.agents.base import BaseAgent, ConfigError, Decision, StepBatch, TaskSpec
-from entropy_gym.agents.tools.admissible import AdmissibleActions, uniform_entropy
+from entropy_gym.agents.base import BaseAgent, Decision, StepBatch, TaskSpec
+from entropy_gym.agents.tools.admissible import (
+    AdmissibleActions,
+    require_admissible_env,
+    uniform_entropy,
+)
 
 
 class RandomAdmissibleAgent(BaseAgent):
@@ -28,11 +30,7 @@ class RandomAdmissibleAgent(BaseAgent):
 
     def setup(self, task: TaskSpec, seed: int, device: str) -> None:
         super().setup(task, seed, device)
-        if not isinstance(task.action_space, gym.spaces.Text):
-            raise ConfigError(
-                f"agent 'random_admissible' needs a text env that lists admissible actions, "
-                f"got action space {task.action_space} for env {task.env_id!r}"
-            )
+        require_admissible_env(self.name, task)
         self._admissible = AdmissibleActions(task.num_envs)
 
     def act(self, obs_batch: Any) -> Decision:
