@@ -13,6 +13,13 @@ import sys
 from collections.abc import Sequence
 
 from entropy_gym.agents.base import ConfigError
+from entropy_gym.runner.defaults import (
+    BACKENDS,
+    DEFAULT_LEADERBOARDS,
+    DEFAULT_STORE,
+    DEFAULT_SUITE_FILE,
+    DEVICES,
+)
 
 
 def _print_table(rows: list[list[str]], header: list[str]) -> None:
@@ -86,7 +93,7 @@ def cmd_tooltask(args: argparse.Namespace) -> int:
 def _tooltask(args: argparse.Namespace) -> int:
     import entropy_gym  # noqa: F401  (registers the ids)
     from entropy_gym.agents.registry import make_agent
-    from entropy_gym.agents.tools.rollout import calibrate, play_episode
+    from entropy_gym.agents.tools.calibration import calibrate, play_episode
     from entropy_gym.registration import env_cards
 
     kwargs = _kwargs(args.kw)
@@ -140,20 +147,21 @@ def _tooltask(args: argparse.Namespace) -> int:
 # -- runner: run, leaderboard, submit, show ---------------------------------------------------
 def _run_options(p: argparse.ArgumentParser) -> None:
     """Options shared by the commands that run cells."""
-    p.add_argument("--file", default="benchmarks.yaml", help="suite file (default: benchmarks.yaml)")
-    p.add_argument("--backend", choices=("local", "ray"), default="local",
+    p.add_argument("--file", default=DEFAULT_SUITE_FILE, help=f"suite file (default: {DEFAULT_SUITE_FILE})")
+    p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0],
                    help="local: cell processes on this machine (default); ray: Ray tasks")
     p.add_argument("--workers", type=int, default=None, help="cells at a time (default: CPUs available)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+    p.add_argument("--device", choices=DEVICES, default=DEVICES[0],
                    help="device of the agents (auto: cuda when torch sees one)")
-    p.add_argument("--store", default=None, help="result store (default: runs/results.sqlite)")
+    p.add_argument("--store", default=None, help=f"result store (default: $ENTROPY_GYM_STORE or {DEFAULT_STORE})")
     p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
-    p.add_argument("--out", default="leaderboards", help="leaderboard folder (default: leaderboards)")
+    p.add_argument("--out", default=str(DEFAULT_LEADERBOARDS),
+                   help=f"leaderboard folder (default: {DEFAULT_LEADERBOARDS})")
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
 def _store_path(args: argparse.Namespace) -> str:
-    from entropy_gym.runner.run import default_store_path
+    from entropy_gym.runner.defaults import default_store_path
 
     return args.store or str(default_store_path())
 
@@ -302,7 +310,8 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("show", help="print a suite's leaderboard")
     p.add_argument("suite", help="suite name")
-    p.add_argument("--out", default="leaderboards", help="leaderboard folder (default: leaderboards)")
+    p.add_argument("--out", default=str(DEFAULT_LEADERBOARDS),
+                   help=f"leaderboard folder (default: {DEFAULT_LEADERBOARDS})")
     p.set_defaults(func=cmd_show)
 
 

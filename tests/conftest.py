@@ -17,3 +17,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "benchmarks" in item.path.parts:
             item.add_marker(pytest.mark.benchmark_suite)
+
+
+@pytest.fixture(scope="session")
+def lm():
+    """The default model, loaded once for the session (skipped with the install command when
+    the model wheel is absent)."""
+    from tests.text_bandits.conftest import llm_skip_reason
+
+    reason = llm_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from entropy_gym.agents.llm.lm import LanguageModel
+
+    return LanguageModel.load()

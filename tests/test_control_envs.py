@@ -23,7 +23,7 @@ from gymnasium.utils.env_checker import check_env, data_equivalence
 import entropy_gym  # noqa: F401  (registers the ids)
 from entropy_gym.cli import main as cli_main
 from entropy_gym.envs.control import TYPES as TYPE_TABLE
-from entropy_gym.envs.control import default_kwargs, random_scores
+from entropy_gym.envs.control import default_kwargs, load_random_scores
 from entropy_gym.envs.control.tasks import TASKS
 from entropy_gym.registration import env_card, env_cards
 
@@ -43,7 +43,7 @@ def test_catalog_lists_every_task_under_every_type(capsys):
 
 
 def test_every_card_has_normalisation_anchors_with_sources():
-    measured = random_scores()
+    measured = load_random_scores()
     for card in env_cards("control"):
         assert card.random_score == measured["scores"][card.id]["mean"]
         assert card.reference_score == TASKS[card.game].reference_score
@@ -239,7 +239,7 @@ def test_task_info_names_the_task_its_parameters_and_velocity_dims():
 def _check_random_score(env_id: str) -> None:
     from entropy_gym.envs.control.random_scores import measure
 
-    stored = random_scores()["scores"][env_id]
+    stored = load_random_scores()["scores"][env_id]
     assert measure(env_id, stored["episodes"], seed=0) == stored  # reproduces exactly
 
 

@@ -106,10 +106,10 @@ def test_save_and_restore_replays_the_same_world(env):
 def test_random_agent_acts_from_the_conversation_then_infos(env):
     from entropy_gym.agents.base import StepBatch
     from entropy_gym.agents.registry import make_agent
-    from entropy_gym.agents.tools.rollout import task_spec
+    from entropy_gym.runner.evaluation import make_task
 
     agent = make_agent("random_admissible")
-    agent.setup(task_spec(ENV_ID, 1, {"max_turns": 8}), seed=0, device="cpu")
+    agent.setup(make_task(ENV_ID, {"max_turns": 8}), seed=0, device="cpu")
     obs, info = env.reset(seed=0, options={"variation": 1})
     for turn in range(3):
         decision = agent.act((obs,))
@@ -138,12 +138,10 @@ def test_random_agent_acts_from_the_conversation_then_infos(env):
 @pytest.mark.slow
 def test_random_agent_plays_through_the_runner_protocol():
     from entropy_gym.agents.registry import make_agent
-    from entropy_gym.agents.tools.rollout import run_episodes
+    from entropy_gym.runner.evaluation import evaluate
 
-    results = run_episodes(
-        make_agent("random_admissible"), ENV_ID, 2, seed=0, num_envs=1, env_kwargs={"max_turns": 4}
-    )
-    for r in results:
+    results = evaluate(make_agent("random_admissible"), ENV_ID, {"max_turns": 4}, episodes=2, seed=0)
+    for r in results.episodes:
         assert r.metrics["invalid_rate"] == 0.0 and 1 <= r.metrics["turns"] <= 4
 
 

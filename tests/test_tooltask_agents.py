@@ -12,7 +12,9 @@ import entropy_gym  # noqa: F401  (registers the ids)
 from entropy_gym.agents import ConfigError, TaskSpec, make_agent
 from entropy_gym.agents.base import StepBatch
 from entropy_gym.agents.tools.admissible import AdmissibleActions, infos_column
-from entropy_gym.agents.tools.rollout import run_episodes, summarize, task_spec
+from entropy_gym.agents.tools.calibration import summarize
+from entropy_gym.runner.evaluation import evaluate, make_task
+from entropy_gym.scoring.turn_entropy import episode_entropy_stats
 from entropy_gym.envs.text.tools.catalog import DIFFICULTIES, FAMILIES, OPTIMAL_CALLS, RANDOM_SCORES
 from entropy_gym.envs.text.tools.env import ToolTaskEnv
 from entropy_gym.envs.text.tools.transcript import parse_transcript
@@ -22,12 +24,13 @@ from entropy_gym.envs.text.tools.transcript import parse_transcript
 def test_oracle_agent_solves_through_vector_envs(family):
     for difficulty in ("easy", "hard"):
         env_id = f"ToolTask/{family}-{difficulty}-v0"
-        results = run_episodes(make_agent("tool_oracle"), env_id, 6, seed=4, num_envs=3)
+        results = evaluate(make_agent("tool_oracle"), env_id, episodes=6, seed=4, num_envs=3).episodes
         assert len(results) == 6
         for r in results:
-            assert r.episode_return == 1.0
+            assert r.total_return == 1.0
             assert r.length == r.metrics["turns"] == OPTIMAL_CALLS[family, difficulty]
-            assert r.metrics["entropy_mean"] == 0.0 and r.metrics["entropy_var"] == 0.0
+            stats = episode_entropy_stats(r.entropy)
+            assert stats["entropy_mean"] == 0.0 and stats["entropy_var"] == 0.0
 
 
 def test_oracle_needs_a_tooltask_env():
@@ -42,7 +45,7 @@ def test_oracle_needs_a_tooltask_env():
 def test_random_agent_is_uniform_over_admissible_calls_with_log_n_entropy():
     agent = make_agent("random_admissible")
     env = ToolTaskEnv("FileTree", "medium")
-    agent.setup(task_spec("ToolTask/FileTree-medium-v0", 1), seed=3, device="cpu")
+    agent.setup(make_task("ToolTask/FileTree-medium-v0"), seed=3, device="cpu")
     obs, info = env.reset(seed=0)
     for _ in range(30):
         calls = info["admissible_actions"]
@@ -68,7 +71,7 @@ def test_random_agent_is_uniform_over_admissible_calls_with_log_n_entropy():
     # Uniform: on one fixed turn-0 conversation, every listed call comes up about equally.
     obs, info = env.reset(seed=1)
     fresh = make_agent("random_admissible")
-    fresh.setup(task_spec("ToolTask/FileTree-medium-v0", 600), seed=0, device="cpu")
+    fresh.setup(make_task("ToolTask/FileTree-medium-v0", num_envs=600), seed=0, device="cpu")
     picks = fresh.act((obs,) * 600).actions
     counts = [picks.count(c) for c in info["admissible_actions"]]
     expected = 600 / len(counts)
@@ -77,10 +80,10 @@ def test_random_agent_is_uniform_over_admissible_calls_with_log_n_entropy():
 
 def test_random_agent_is_seeded():
     def actions(seed):
-        results = run_episodes(
-            make_agent("random_admissible"), "ToolTask/Household-easy-v0", 12, seed=seed, num_envs=4
+        results = evaluate(
+            make_agent("random_admissible"), "ToolTask/Household-easy-v0", episodes=12, seed=seed, num_envs=4
         )
-        return [(r.length, r.episode_return, r.metrics["entropy_mean"]) for r in results]
+        return [(r.length, r.total_return, r.entropy) for r in results.episodes]
 
     assert actions(1) == actions(1)
     assert actions(1) != actions(2)
@@ -124,9 +127,7 @@ def test_random_success_rate_matches_random_score(family):
     for difficulty in DIFFICULTIES:
         env_id = f"ToolTask/{family}-{difficulty}-v0"
         n = 400 if difficulty == "easy" else 120
-        stats = summarize(
-            run_episodes(make_agent("random_admissible"), env_id, n, seed=777, num_envs=8)
-        )
+        stats = summarize(evaluate(make_agent("random_admissible"), env_id, episodes=n, seed=777, num_envs=8))
         p = RANDOM_SCORES[env_id]
         bound = 4 * math.sqrt(p * (1 - p) / n) + 0.015
         assert abs(stats["success"] - p) <= bound, (env_id, stats["success"], p)

@@ -14,7 +14,8 @@ import entropy_gym  # noqa: F401  (registers the ids)
 from entropy_gym.agents import ConfigError, make_agent
 from entropy_gym.agents.llm.candidates import CandidateTrie, score_candidates, score_separately
 from entropy_gym.agents.llm.model import INSTALL_HINT, default_model_available
-from entropy_gym.agents.tools.rollout import play_episode, task_spec
+from entropy_gym.agents.tools.calibration import play_episode
+from entropy_gym.runner.evaluation import make_task
 
 KB = "ToolTask/KnowledgeBase-easy-v0"
 FT = "ToolTask/FileTree-easy-v0"
@@ -47,7 +48,7 @@ def state(env_id: str, seed: int, calls: int = 0) -> tuple[str, list[str]]:
 
 def ready_agent(env_id: str, seed: int = 0, num_envs: int = 1, **config):
     agent = make_agent({"name": "llm_tool", **config})
-    agent.setup(task_spec(env_id, num_envs), seed=seed, device="cpu")
+    agent.setup(make_task(env_id, num_envs=num_envs), seed=seed, device="cpu")
     return agent
 
 
@@ -84,7 +85,7 @@ def test_east_last_position_is_refused():
 def test_needs_a_text_env():
     agent = make_agent("llm_tool")
     with pytest.raises(ConfigError, match="needs a text env that lists admissible actions"):
-        agent.setup(task_spec("CartPole-v1", 1), seed=0, device="cpu")
+        agent.setup(make_task("CartPole-v1"), seed=0, device="cpu")
 
 
 # -- scoring on the model ------------------------------------------------------------------------

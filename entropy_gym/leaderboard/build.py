@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -71,7 +72,14 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
     tasks = [e.name for e in suite.envs]
     anchors = suite_anchors(suite)
     labels = _row_labels(suite, rows)
-    cells = [_cell_entry(row, anchors[row.cell.env_name]) for row in rows if row.cell.env_name in anchors]
+    cells: list[dict[str, Any]] = []
+    trajectories: dict[str, Trajectories] = {}
+    for row in rows:
+        if row.cell.env_name in anchors:
+            entry, trajectory = _cell_entry(row, anchors[row.cell.env_name])
+            cells.append(entry)
+            if trajectory is not None:
+                trajectories[row.key] = trajectory
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for c in cells:
         by_label[c["label"]].append(c)
@@ -87,14 +95,11 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
 
     aggregates = aggregate_estimates(matrices, suite.bootstrap_reps)
     entries = [_row_entry(suite, label, labels[label], by_label[label], complete[label],
-                          aggregates.get(label), anchors) for label in labels]
+                          aggregates.get(label), trajectories) for label in labels]
     entries.sort(key=_rank_key)
     for rank, entry in enumerate(entries, start=1):
         entry["rank"] = rank if entry["iqm"] is not None else None
     _add_improvement(entries, matrices, suite.bootstrap_reps)
-    for c in cells:  # per-cell trajectories stay in the store; rows carry their means
-        c.pop("_by_step", None)
-        c.pop("_training", None)
 
     return {
         "version": RESULTS_VERSION,
@@ -125,7 +130,17 @@ def _row_labels(suite: Suite, rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
     return labels
 
 
-def _cell_entry(row: Row, anchors: Anchors) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Trajectories:
+    """A cell's entropy trajectories: per decision index in evaluation, per update in
+    training. They stay out of ``results.json`` (the store keeps them); rows carry their means."""
+
+    evaluation: list[float]
+    training: list[float]
+
+
+def _cell_entry(row: Row, anchors: Anchors) -> tuple[dict[str, Any], Trajectories | None]:
+    """A cell's entry in ``results.json``, and its trajectories where it finished."""
     cell: Cell = row.cell
     entry: dict[str, Any] = {
         "key": row.key, "label": cell.agent_label, "env": cell.env_name, "env_id": cell.env_id,
@@ -134,13 +149,12 @@ def _cell_entry(row: Row, anchors: Anchors) -> dict[str, Any]:
         "metrics": {}, "fit": None,
     }
     if not row.ok or row.result is None:
-        return entry
+        return entry, None
     result = row.result
-    returns = result["returns"]
-    mean_return = math.fsum(returns) / len(returns)
-    telemetry = result.get("telemetry") or []
+    returns = result.returns
+    mean_return = result.mean_return
     ent = cell_entropy(result)
-    hs, rs = checkpoint_pairs(telemetry)
+    hs, rs = checkpoint_pairs(result.telemetry)
     fit = fit_entropy_return(hs, rs) if hs else None
     entry.update(
         {
@@ -148,22 +162,21 @@ def _cell_entry(row: Row, anchors: Anchors) -> dict[str, Any]:
             "return_std": math.sqrt(math.fsum((r - mean_return) ** 2 for r in returns) / len(returns)),
             "score": anchors.apply(mean_return),
             "episodes": len(returns),
-            "mean_length": sum(result["lengths"]) / len(result["lengths"]),
+            "mean_length": sum(result.lengths) / len(result.lengths),
             "entropy": ent["mean"],
             "collapsed": ent["collapsed"],
             "collapse_source": ent["collapse_source"],
-            "_by_step": ent["evaluation_trajectory"],
-            "_training": ent["training_trajectory"],
-            "metrics": dict(result.get("metrics") or {}),
+            "metrics": dict(result.metrics),
             "fit": fit.to_dict() if fit else None,
-            "config_hash": (result.get("agent") or {}).get("config_hash"),
+            "config_hash": result.agent.config_hash,
         }
     )
-    return entry
+    return entry, Trajectories(ent["evaluation_trajectory"], ent["training_trajectory"])
 
 
 def _row_entry(suite: Suite, label: str, info: dict[str, Any], cells: list[dict[str, Any]],
-               seeds: list[int], agg: dict[str, Any] | None, anchors: dict[str, Anchors]) -> dict[str, Any]:
+               seeds: list[int], agg: dict[str, Any] | None,
+               trajectories: dict[str, Trajectories]) -> dict[str, Any]:
     config = info["config"]
     ok = [c for c in cells if c["status"] == "ok"]
     expected = len(suite.seeds) * len(suite.envs)
@@ -172,13 +185,14 @@ def _row_entry(suite: Suite, label: str, info: dict[str, Any], cells: list[dict[
     per_task = {}
     for env in suite.envs:
         task_cells = [c for c in ok if c["env"] == env.name]
+        traj = [trajectories[c["key"]] for c in task_cells if c["key"] in trajectories]
         per_task[env.name] = {
             "score": _mean(c["score"] for c in task_cells),
             "return": _mean(c["return"] for c in task_cells),
             "entropy": _mean(c["entropy"] for c in task_cells if c["entropy"] is not None),
             "cells": len(task_cells),
-            "entropy_by_step": _mean_trajectory(c.get("_by_step") for c in task_cells),
-            "entropy_training": _mean_trajectory(c.get("_training") for c in task_cells),
+            "entropy_by_step": _mean_trajectory(t.evaluation for t in traj),
+            "entropy_training": _mean_trajectory(t.training for t in traj),
         }
     metrics = {}
     for name in suite.metrics:

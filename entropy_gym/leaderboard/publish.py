@@ -12,10 +12,11 @@ from entropy_gym.leaderboard.build import build_results, select_rows
 from entropy_gym.leaderboard.markdown import to_markdown
 from entropy_gym.leaderboard.plots import write_plots
 from entropy_gym.leaderboard.site import write_site
+from entropy_gym.runner.defaults import DEFAULT_LEADERBOARDS
 from entropy_gym.runner.store import Row, Store
 from entropy_gym.runner.suite import Suite
 
-DEFAULT_ROOT = Path("leaderboards")
+DEFAULT_ROOT = DEFAULT_LEADERBOARDS
 
 
 def dumps(data: Any) -> str:
@@ -37,17 +38,19 @@ def cell_provenance(rows: Sequence[Row]) -> list[dict[str, Any]]:
     """Per-cell provenance with timings (``provenance.json``)."""
     out = []
     for row in sorted(rows, key=lambda r: r.key):
-        result = row.result or {}
+        result = row.result
         out.append({
             "key": row.key, "label": row.cell.agent_label, "env": row.cell.env_name,
             "env_id": row.cell.env_id, "env_kwargs": dict(row.cell.env_kwargs),
-            "env_spec": (result.get("env") or {}).get("spec"), "seed": row.cell.seed,
+            "env_spec": result.env.spec if result else None, "seed": row.cell.seed,
             "budget": row.cell.budget, "num_envs": row.cell.num_envs,
             "eval_episodes": row.cell.eval_episodes, "source": row.cell.source,
-            "agent_config": (result.get("agent") or {}).get("config") or dict(row.cell.agent_config),
-            "agent_config_hash": (result.get("agent") or {}).get("config_hash"),
+            "agent_config": dict(result.agent.config) if result and result.agent.config
+            else dict(row.cell.agent_config),
+            "agent_config_hash": result.agent.config_hash if result else None,
             "status": row.status, "reason": row.reason, "wall_time_s": row.wall_time_s,
-            "timing": result.get("timing"), "finished_at": row.finished_at, **row.provenance,
+            "timing": result.timing.to_dict() if result else None, "finished_at": row.finished_at,
+            **row.provenance,
         })
     return out
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from entropy_gym.leaderboard import table
 from entropy_gym.leaderboard.plots import PLOTS
+from entropy_gym.runner.defaults import DEFAULT_LEADERBOARDS
 
 _CSS = """
 :root { --fg:#1d2330; --muted:#5b6475; --line:#dde1e8; --accent:#2f5fb3; --bad:#b3261e; }
@@ -110,7 +111,7 @@ def _suite_section(results: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def write_site(root: str | Path = "leaderboards") -> Path:
+def write_site(root: str | Path = DEFAULT_LEADERBOARDS) -> Path:
     """Rebuild ``<root>/site/index.html`` from every ``<root>/<suite>/results.json``."""
     root = Path(root)
     suites = []

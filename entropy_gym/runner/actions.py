@@ -13,6 +13,7 @@ import gymnasium as gym
 import numpy as np
 
 from entropy_gym.agents.base import Decision
+from entropy_gym.runner.failure import CellFailure
 
 
 class InvalidDecision(Exception):
@@ -20,13 +21,11 @@ class InvalidDecision(Exception):
 
 
 def check_decision(decision: Any, n: int, space: gym.Space, *, text_ok: bool) -> tuple[Any, np.ndarray | None]:
-    """``(actions, entropy)`` ready to step, or :class:`~entropy_gym.runner.rollout.CellFailure`.
+    """``(actions, entropy)`` ready to step, or :class:`~entropy_gym.runner.failure.CellFailure`.
 
     ``actions`` must hold ``n`` entries inside ``space`` (or strings, where ``text_ok``);
     ``entropy`` must be ``None`` or ``n`` finite numbers.
     """
-    from entropy_gym.runner.rollout import CellFailure
-
     if not isinstance(decision, Decision):
         raise CellFailure(f"agent.act returned {type(decision).__name__}, expected a Decision")
     try:

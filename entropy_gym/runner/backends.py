@@ -19,6 +19,7 @@ from typing import Any
 
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.cells import Cell
+from entropy_gym.runner.defaults import BACKENDS
 from entropy_gym.runner.worker import (
     CellProcess,
     Outcome,
@@ -28,7 +29,6 @@ from entropy_gym.runner.worker import (
     worker_context,
 )
 
-BACKENDS = ("local", "ray")
 OnStart = Callable[[Cell], None]
 
 

@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
 from entropy_gym.agents.registry import config_hash
 from entropy_gym.runner.suite import Suite
 
@@ -95,17 +93,3 @@ def expand(suite: Suite, agents: Any = None, *, source: str = "suite",
         for env in suite.envs
         for seed in suite.seeds
     ]
-
-
-def env_seeds(seed: int, num_envs: int) -> list[int]:
-    """Per-env reset seeds of a cell: one child of ``SeedSequence(seed)`` per env, so that env
-    ``i`` gets the same seed whatever ``num_envs`` is."""
-    children = np.random.SeedSequence(seed).spawn(num_envs)
-    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
-
-
-def episode_quota(eval_episodes: int, num_envs: int) -> list[int]:
-    """Episodes each env contributes: ``eval_episodes`` split as evenly as possible, fixed in
-    advance so that which episodes count never depends on how fast each env finishes
-    (counting the first N to finish would favour short episodes)."""
-    return [(eval_episodes + i) // num_envs for i in range(num_envs)]

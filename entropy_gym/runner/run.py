@@ -3,21 +3,19 @@ result, and store it the moment it arrives."""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.backends import make_backend
 from entropy_gym.runner.cells import Cell
+from entropy_gym.runner.defaults import DEVICES
 from entropy_gym.runner.progress import RunProgress
+from entropy_gym.runner.result import CellResult, InvalidResult
 from entropy_gym.runner.store import Store
 from entropy_gym.runner.worker import Outcome
 
-DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass
@@ -87,63 +85,16 @@ def run_cells(
 
 
 # -- result validation ------------------------------------------------------------------------
-class InvalidResult(ValueError):
-    pass
-
-
 def validate_outcome(outcome: Outcome) -> Outcome:
     """Check a successful outcome's result before it is stored; a malformed one becomes a
     failed row (``invalid result: ...``), never a crash or a silent bad row."""
     if not outcome.ok:
         return outcome
     try:
-        validate_result(outcome.cell, outcome.result)
+        if not isinstance(outcome.result, CellResult):
+            raise InvalidResult(f"expected a CellResult, got {type(outcome.result).__name__}")
+        outcome.result.check(outcome.cell.eval_episodes)
     except InvalidResult as err:
         return Outcome(outcome.cell, "failed", None, f"invalid result: {err}", None,
                        outcome.wall_time_s, outcome.provenance)
     return outcome
-
-
-def validate_result(cell: Cell, result: Any) -> None:
-    """Raise :class:`InvalidResult` unless ``result`` is a well-formed result of ``cell``."""
-    if not isinstance(result, dict):
-        raise InvalidResult(f"expected a dict, got {type(result).__name__}")
-    returns, lengths = result.get("returns"), result.get("lengths")
-    n = cell.eval_episodes
-    if not isinstance(returns, list) or len(returns) != n:
-        raise InvalidResult(f"expected {n} episode returns, got {_count(returns)}")
-    if not all(_finite(r) for r in returns):
-        raise InvalidResult("episode returns must be finite numbers")
-    if not isinstance(lengths, list) or len(lengths) != n or not all(
-        isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in lengths
-    ):
-        raise InvalidResult(f"expected {n} positive integer episode lengths")
-    metrics = result.get("metrics")
-    if not isinstance(metrics, dict) or not all(isinstance(k, str) and _finite(v) for k, v in metrics.items()):
-        raise InvalidResult("episode metrics must map names to finite numbers")
-    entropy = result.get("entropy")
-    if entropy is not None:
-        if not isinstance(entropy, dict) or not _finite(entropy.get("mean")):
-            raise InvalidResult("the entropy summary must have a finite mean")
-        if len(entropy.get("episode_mean") or []) != n:
-            raise InvalidResult(f"expected {n} per-episode entropy means")
-    telemetry = result.get("telemetry")
-    if not isinstance(telemetry, list) or not all(
-        isinstance(r, dict) and all(v is None or _finite(v) for v in r.values()) for r in telemetry
-    ):
-        raise InvalidResult("telemetry must be a list of {str: float} records")
-    if not isinstance(result.get("provenance"), dict):
-        raise InvalidResult("provenance is missing")
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _count(value: Any) -> str:
-    return str(len(value)) if isinstance(value, list) else type(value).__name__
-
-
-def default_store_path() -> Path:
-    """``$ENTROPY_GYM_STORE`` or ``runs/results.sqlite``."""
-    return Path(os.environ.get("ENTROPY_GYM_STORE", Path("runs") / "results.sqlite"))

@@ -17,9 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from entropy_gym.runner.cells import Cell
+from entropy_gym.runner.defaults import default_store_path
+from entropy_gym.runner.result import CellResult
 
-SCHEMA_VERSION = 1
-DEFAULT_STORE = Path("runs") / "results.sqlite"
+#: Version 2 dropped the summary columns (mean return, mean entropy, episodes) that nothing
+#: read; a version-1 file is migrated in place when it is opened.
+SCHEMA_VERSION = 2
+_V1_ONLY_COLUMNS = ("mean_return", "mean_entropy", "episodes")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,9 +39,6 @@ CREATE TABLE IF NOT EXISTS cells (
     env_id        TEXT NOT NULL,
     seed          INTEGER NOT NULL,
     protocol_key  TEXT NOT NULL,
-    mean_return   REAL,
-    mean_entropy  REAL,
-    episodes      INTEGER,
     wall_time_s   REAL NOT NULL,
     finished_at   TEXT NOT NULL,
     cell          TEXT NOT NULL,
@@ -57,7 +58,7 @@ class Row:
     cell: Cell
     status: str
     reason: str | None
-    result: dict[str, Any] | None
+    result: CellResult | None
     detail: str | None
     provenance: dict[str, Any]
     wall_time_s: float
@@ -75,8 +76,9 @@ class Row:
 class Store:
     """An open result store. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | Path | None = None) -> None:
+        """Open (or create) the store at ``path`` (default: :func:`default_store_path`)."""
+        self.path = Path(path) if path is not None else default_store_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -85,8 +87,19 @@ class Store:
         found = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if found is None:
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(found[0]) == 1:
+            self._migrate_from_v1()
         elif int(found[0]) != SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} has store schema {found[0]}, expected {SCHEMA_VERSION}")
+
+    def _migrate_from_v1(self) -> None:
+        """Drop the columns version 2 no longer writes; rows keep everything else."""
+        with self.transaction():
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(cells)")}
+            for column in _V1_ONLY_COLUMNS:
+                if column in columns:
+                    self.db.execute(f"ALTER TABLE cells DROP COLUMN {column}")
+            self.db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
 
     def __enter__(self) -> Store:
         return self
@@ -115,22 +128,20 @@ class Store:
         """Store one finished cell (an :class:`~entropy_gym.runner.worker.Outcome`) in one
         transaction, replacing any earlier row of the same cell."""
         cell: Cell = outcome.cell
-        result = outcome.result if outcome.ok else None
-        returns = (result or {}).get("returns") or []
-        entropy = (result or {}).get("entropy") or {}
-        agent_hash = (result or {}).get("agent", {}).get("config_hash") or _config_hash(cell)
+        result: CellResult | None = outcome.result if outcome.ok else None
+        agent_hash = (result.agent.config_hash if result is not None else None) or _config_hash(cell)
         with self.transaction():
             self.db.execute(
-                "INSERT OR REPLACE INTO cells VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO cells (suite, cell_key, source, status, reason, agent_label, "
+                "agent_hash, env_name, env_id, seed, protocol_key, wall_time_s, finished_at, cell, "
+                "result, detail, provenance) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     cell.suite, cell.key, cell.source, outcome.status, outcome.reason,
                     cell.agent_label, agent_hash, cell.env_name, cell.env_id, cell.seed,
                     cell.protocol_key,
-                    float(sum(returns) / len(returns)) if returns else None,
-                    entropy.get("mean"), len(returns) if result else None,
                     float(outcome.wall_time_s),
                     time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    _dumps(cell.to_dict()), _dumps(result) if result is not None else None,
+                    _dumps(cell.to_dict()), _dumps(result.to_dict()) if result is not None else None,
                     outcome.detail, _dumps(outcome.provenance),
                 ),
             )
@@ -163,8 +174,8 @@ class Store:
 
     def rows(self, suite: str, *, keys: Iterable[str] | None = None, source: str | None = None) -> list[Row]:
         """Stored rows of ``suite`` in cell-key order, optionally only ``keys`` or ``source``."""
-        sql = ("SELECT cell, status, reason, result, detail, provenance, wall_time_s, finished_at, "
-               "cell_key, source FROM cells WHERE suite=? ORDER BY cell_key")
+        sql = ("SELECT cell, status, reason, result, detail, provenance, wall_time_s, finished_at "
+               "FROM cells WHERE suite=? ORDER BY cell_key")
         wanted = None if keys is None else set(keys)
         return [
             row for row in self._iter(sql, (suite,))
@@ -172,10 +183,10 @@ class Store:
         ]
 
     def _iter(self, sql: str, args: tuple[Any, ...]) -> Iterator[Row]:
-        for cell, status, reason, result, detail, prov, wall, finished_at, _key, _src in self.db.execute(sql, args):
+        for cell, status, reason, result, detail, prov, wall, finished_at in self.db.execute(sql, args):
             yield Row(
                 cell=Cell.from_dict(json.loads(cell)), status=status, reason=reason,
-                result=json.loads(result) if result else None, detail=detail,
+                result=CellResult.from_dict(json.loads(result)) if result else None, detail=detail,
                 provenance=json.loads(prov), wall_time_s=wall, finished_at=finished_at,
             )
 

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from entropy_gym.agents.base import ConfigError
+from entropy_gym.runner.defaults import DEFAULT_SUITE_FILE
 
 #: Keys of one suite, with whether each is required.
 SUITE_KEYS: dict[str, bool] = {
@@ -102,7 +103,7 @@ class Suite:
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
     metrics: tuple[str, ...] = ()
     bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS
-    file: str = "benchmarks.yaml"
+    file: str = DEFAULT_SUITE_FILE
 
     def env_by_name(self, name: str) -> EnvEntry:
         for env in self.envs:
@@ -167,7 +168,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def load_suites(path: str | Path = "benchmarks.yaml") -> dict[str, Suite]:
+def load_suites(path: str | Path = DEFAULT_SUITE_FILE) -> dict[str, Suite]:
     """Every suite of ``path``, structurally validated (see the module docstring)."""
     path = Path(path)
     shown = str(path)
@@ -193,7 +194,7 @@ def load_suites(path: str | Path = "benchmarks.yaml") -> dict[str, Suite]:
     return {name: _parse_suite(check, name, body) for name, body in suites.items()}
 
 
-def load_suite(name: str, path: str | Path = "benchmarks.yaml") -> Suite:
+def load_suite(name: str, path: str | Path = DEFAULT_SUITE_FILE) -> Suite:
     """One suite by name; an unknown name lists the known ones."""
     suites = load_suites(path)
     if name not in suites:

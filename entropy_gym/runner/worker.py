@@ -34,9 +34,11 @@ from typing import Any
 
 from entropy_gym.runner import provenance
 from entropy_gym.runner.cells import Cell
+from entropy_gym.runner.result import CellResult
 
-#: Modules the fork server imports once, so that every cell process starts warm.
-PRELOAD = ["entropy_gym.runner.worker", "entropy_gym.runner.rollout"]
+#: Modules the fork server imports once, so that every cell process starts warm
+#: (``forkserver_warm`` also computes the provenance every cell records).
+PRELOAD = ["entropy_gym.runner.worker", "entropy_gym.runner.rollout", "entropy_gym.runner.forkserver_warm"]
 PR_SET_PDEATHSIG = 1
 #: Seconds a killed child gets to be reaped before the runner moves on.
 REAP_TIMEOUT_S = 5.0
@@ -50,7 +52,7 @@ class Outcome:
 
     cell: Cell
     status: str
-    result: dict[str, Any] | None = None
+    result: CellResult | None = None
     reason: str | None = None
     detail: str | None = None
     wall_time_s: float = 0.0
@@ -62,14 +64,17 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "cell": self.cell.to_dict(), "status": self.status, "result": self.result,
+            "cell": self.cell.to_dict(), "status": self.status,
+            "result": self.result.to_dict() if self.result is not None else None,
             "reason": self.reason, "detail": self.detail, "wall_time_s": self.wall_time_s,
             "provenance": self.provenance,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcome:
-        return cls(**{**data, "cell": Cell.from_dict(data["cell"])})
+        result = data.get("result")
+        return cls(**{**data, "cell": Cell.from_dict(data["cell"]),
+                      "result": CellResult.from_dict(result) if result is not None else None})
 
 
 def failed(cell: Cell, reason: str, detail: str | None = None, wall_time_s: float = 0.0,
@@ -140,7 +145,8 @@ def _child_main(cell_data: dict[str, Any], device: str, conn: Any, log_path: str
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         except (ValueError, OSError):
             pass
-    from entropy_gym.runner.rollout import CellFailure, run_cell
+    from entropy_gym.runner.failure import CellFailure
+    from entropy_gym.runner.rollout import run_cell
 
     try:
         message: tuple[str, Any, Any] = ("ok", run_cell(cell, device), None)
@@ -229,8 +235,10 @@ class CellProcess:
             self._reap()
             elapsed = time.monotonic() - self.started
             if status == "ok":
-                return Outcome(self.cell, "ok", payload, None, None, elapsed,
-                               dict(payload.get("provenance", {})))
+                if not isinstance(payload, CellResult):
+                    return failed(self.cell, f"the cell sent back a {type(payload).__name__}, expected "
+                                  "a CellResult", None, elapsed, self.device)
+                return Outcome(self.cell, "ok", payload, None, None, elapsed, dict(payload.provenance))
             return failed(self.cell, payload, self._with_log(detail), elapsed, self.device)
         if not self.process.is_alive():
             return self._died()
@@ -312,6 +320,3 @@ def run_isolated(cell_data: dict[str, Any], device: str, cwd: str | None = None)
                 return outcome.to_dict()
     finally:
         running.kill()
-
-
-provenance.warm()

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
+
+if TYPE_CHECKING:
+    from entropy_gym.runner.result import CellResult
 
 COLLAPSE_FRACTION = 0.1
 COLLAPSE_DROP_PER_DIM = math.log(10.0)
@@ -65,17 +68,16 @@ def collapse_flag(trajectory: Sequence[float], h_max: float | None, dims: int = 
     return bool(head - tail >= COLLAPSE_DROP_PER_DIM * max(1, dims))
 
 
-def cell_entropy(result: dict[str, Any]) -> dict[str, Any]:
+def cell_entropy(result: CellResult) -> dict[str, Any]:
     """A stored cell result's entropy telemetry: evaluation mean, both trajectories, and the
     collapse flag with the trajectory it was computed from."""
-    summary = result.get("entropy") or {}
-    env = result.get("env") or {}
-    train = training_trajectory(result.get("telemetry") or [])
-    evaluation = summary.get("by_step") or []
+    summary = result.entropy
+    train = training_trajectory(result.telemetry)
+    evaluation = summary.by_step if summary is not None else []
     source, trajectory = ("training", train) if len(train) >= 2 else ("evaluation", evaluation)
-    flag = collapse_flag(trajectory, env.get("max_entropy"), env.get("action_dims") or 1)
+    flag = collapse_flag(trajectory, result.env.max_entropy, result.env.action_dims or 1)
     return {
-        "mean": summary.get("mean"),
+        "mean": summary.mean if summary is not None else None,
         "training_trajectory": train,
         "evaluation_trajectory": evaluation,
         "collapsed": flag,

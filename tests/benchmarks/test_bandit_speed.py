@@ -22,7 +22,7 @@ import torch
 import entropy_gym  # noqa: F401
 from entropy_gym.agents import make_agent
 from entropy_gym.agents.llm.model import INSTALL_HINT, default_model_available
-from entropy_gym.agents.rollout import make_task
+from entropy_gym.runner.evaluation import make_task
 from entropy_gym.envs.text.bandits.core import BanditBatch
 from entropy_gym.envs.text.bandits.spec import BanditSpec
 

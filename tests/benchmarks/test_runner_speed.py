@@ -20,7 +20,7 @@ import pytest
 
 from entropy_gym.leaderboard.build import build_results, select_rows
 from entropy_gym.runner import Store, expand, load_suite, run_cells
-from entropy_gym.runner.cells import env_seeds, episode_quota
+from entropy_gym.runner.evaluation import env_seeds, episode_quota
 from entropy_gym.runner.rollout import run_cell
 from entropy_gym.runner.worker import Outcome
 from tests.runner.helpers import synthetic_rows, write_suite

@@ -11,6 +11,7 @@ import numpy as np
 import yaml
 
 from entropy_gym.runner.cells import expand
+from entropy_gym.runner.result import CellResult
 from entropy_gym.runner.store import Row
 from entropy_gym.runner.suite import Suite
 
@@ -79,5 +80,6 @@ def synthetic_rows(suite: Suite, rng: np.random.Generator, *, skill: dict[str, A
             "agent": {"config": dict(cell.agent_config), "config_hash": "x"},
             "provenance": {"device": "cpu", "package_version": "0.1.0"},
         }
-        rows.append(Row(cell, "ok", None, result, None, result["provenance"], 0.1, "2026-01-01T00:00:00"))
+        rows.append(Row(cell, "ok", None, CellResult.from_dict(result), None, result["provenance"], 0.1,
+                        "2026-01-01T00:00:00"))
     return rows

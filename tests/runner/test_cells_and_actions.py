@@ -8,8 +8,10 @@ import pytest
 
 from entropy_gym.agents.base import Decision
 from entropy_gym.runner.actions import InvalidDecision, check_actions, check_decision, check_entropy
-from entropy_gym.runner.cells import Cell, env_seeds, episode_quota, expand
-from entropy_gym.runner.rollout import CellFailure, entropy_summary
+from entropy_gym.runner.cells import Cell, expand
+from entropy_gym.runner.evaluation import env_seeds, episode_quota
+from entropy_gym.runner.failure import CellFailure
+from entropy_gym.runner.result import EntropySummary
 from entropy_gym.runner.suite import load_suite
 from tests.runner.helpers import write_suite
 
@@ -114,13 +116,14 @@ def test_entropy_checks_and_decision_type():
 
 
 def test_entropy_summary_trajectory_by_decision_index():
-    summary = entropy_summary([[1.0, 0.5, 0.0], [3.0, 1.5]])
-    assert summary["mean"] == pytest.approx(6.0 / 5)
-    assert summary["episode_mean"] == [0.5, 2.25]
-    assert summary["episode_var"] == pytest.approx([np.var([1, 0.5, 0]), np.var([3, 1.5])])
-    assert summary["by_step"] == [2.0, 1.0, 0.0]
-    assert summary["by_step_count"] == [2, 2, 1]
-    assert entropy_summary([[], []]) is None
+    summary = EntropySummary.of([[1.0, 0.5, 0.0], [3.0, 1.5]])
+    assert summary is not None
+    assert summary.mean == pytest.approx(6.0 / 5)
+    assert summary.episode_mean == [0.5, 2.25]
+    assert summary.episode_var == pytest.approx([np.var([1, 0.5, 0]), np.var([3, 1.5])])
+    assert summary.by_step == [2.0, 1.0, 0.0]
+    assert summary.by_step_count == [2, 2, 1]
+    assert EntropySummary.of([[], []]) is None
 
 
 def test_progress_display_counts_done_running_failed():

@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pytest
 
+import entropy_gym
+from entropy_gym.agents.registry import config_hash
 from entropy_gym.cli import main
 from entropy_gym.leaderboard.build import build_results, select_rows
 from entropy_gym.leaderboard.publish import publish_from_store
@@ -46,12 +48,12 @@ def test_every_cell_finishes_with_its_episodes(tiny):
     assert len(rows) == 12 and all(r.ok for r in rows)
     for row in rows:
         res = row.result
-        assert len(res["returns"]) == len(res["lengths"]) == 3
+        assert len(res.returns) == len(res.lengths) == 3
         if row.cell.env_id == "CartPole-v1":  # reward 1 per step: return == length
-            assert res["returns"] == [float(n) for n in res["lengths"]]
+            assert res.returns == [float(n) for n in res.lengths]
         else:
-            assert res["lengths"] == [200, 200, 200]  # Pendulum's time limit
-            assert all(-16.3 * 200 <= r <= 0 for r in res["returns"])
+            assert res.lengths == [200, 200, 200]  # Pendulum's time limit
+            assert all(-16.3 * 200 <= r <= 0 for r in res.returns)
 
 
 def test_rows_carry_provenance(tiny):
@@ -59,13 +61,18 @@ def test_rows_carry_provenance(tiny):
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     row = next(r for r in store.rows("tiny") if r.cell.env_id == "CartPole-v1")
     prov = row.provenance
-    assert prov["package_version"] == "0.1.0" and prov["device"] == "cpu"
+    assert prov["package_version"] == entropy_gym.__version__ and prov["device"] == "cpu"
     assert set(prov["git"]) == {"commit", "dirty"}
     assert {"numpy", "gymnasium", "ale-py", "rliable"} <= set(prov["libraries"])
     assert prov["hostname"] and prov["platform"] and prov["python"]
-    assert json.loads(row.result["env"]["spec"])["id"] == "CartPole-v1"
-    assert row.result["agent"]["config"]["name"] in ("random",) or row.result["agent"]["config_hash"]
-    assert row.wall_time_s > 0 and row.result["timing"]["total_s"] > 0
+    assert json.loads(row.result.env.spec)["id"] == "CartPole-v1"
+    config = row.result.agent.config
+    assert config["name"] == row.cell.agent_config["name"] or config["name"].endswith(":EpsilonConstant") \
+        or config["name"].endswith(":Learner")
+    assert row.result.agent.config_hash == config_hash(config)
+    timing = row.result.timing
+    assert row.wall_time_s > timing.total_s > 0
+    assert timing.total_s >= timing.setup_s + timing.train_s + timing.eval_s
 
 
 def test_entropy_telemetry_and_collapse(tiny):
@@ -89,7 +96,7 @@ def test_entropy_telemetry_and_collapse(tiny):
     fit = learner_cells[0]["fit"]
     assert fit["a"] == pytest.approx(2.0) and fit["b"] == pytest.approx(10.0) and fit["n"] == 40
     row = next(r for r in store.rows("tiny") if r.cell.agent_label == "learner")
-    assert len(row.result["telemetry"]) == 40 and row.result["telemetry"][0]["step"] == 50
+    assert len(row.result.telemetry) == 40 and row.result.telemetry[0]["step"] == 50
 
 
 def test_leaderboard_files(tiny):
@@ -134,14 +141,14 @@ def test_text_env_replies_metrics_and_task_info(tmp_path):
         rows = {r.cell.agent_label: r.result for r in store.rows("text")}
         results = build_results(suite, select_rows(store, suite))
     replies = rows["replies"]
-    assert replies["lengths"] == [5, 5, 5, 5]
+    assert replies.lengths == [5, 5, 5, 5]
     # Every third decision is gibberish: the env flags it (invalid_rate > 0) instead of raising.
-    assert 0 < replies["metrics"]["invalid_rate"] < 1
-    assert len(replies["episode_metrics"]["hits"]) == 4
-    assert replies["returns"] == replies["episode_metrics"]["hits"]
-    assert rows["random"]["metrics"]["invalid_rate"] == 0
+    assert 0 < replies.metrics["invalid_rate"] < 1
+    assert len(replies.episode_metrics["hits"]) == 4
+    assert replies.returns == replies.episode_metrics["hits"]
+    assert rows["random"].metrics["invalid_rate"] == 0
     by_label = {r["label"]: r for r in results["rows"]}
-    assert by_label["replies"]["metrics"]["invalid_rate"] == pytest.approx(replies["metrics"]["invalid_rate"])
+    assert by_label["replies"]["metrics"]["invalid_rate"] == pytest.approx(replies.metrics["invalid_rate"])
 
 
 FAILING = {
@@ -168,7 +175,7 @@ def test_failing_agents_are_recorded_while_the_others_finish(tmp_path):
     assert summary.ran == 18 and len(summary.failed) == 16
     for row in rows:
         if row.cell.agent_label == "random":
-            assert row.ok and len(row.result["returns"]) == 2
+            assert row.ok and len(row.result.returns) == 2
         else:
             assert row.status == "failed"
             assert FAILING[row.cell.agent_label] in row.reason

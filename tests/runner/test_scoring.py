@@ -177,7 +177,7 @@ def test_leaderboard_averages_episodes_within_seeds_and_ranks(tmp_path):
     means = {}
     for row in rows:
         if row.ok and row.cell.agent_label == "strong":
-            means[(row.cell.seed, row.cell.env_name)] = np.mean(row.result["returns"])
+            means[(row.cell.seed, row.cell.env_name)] = np.mean(row.result.returns)
     matrix = np.array([[means[(s, e)] for e in ("CartPole-v1", "Pendulum-v1")] for s in range(4)])
     assert by_label["strong"]["runs"] == 4
     assert by_label["strong"]["iqm"] == pytest.approx(metrics.aggregate_iqm(matrix))

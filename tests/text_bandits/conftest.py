@@ -17,17 +17,6 @@ def llm_skip_reason() -> str | None:
     return f"the default LLM is not installed; install it with `{INSTALL_HINT}`"
 
 
-@pytest.fixture(scope="session")
-def lm():
-    """The default model, loaded once for the session."""
-    reason = llm_skip_reason()
-    if reason:
-        pytest.skip(reason)
-    from entropy_gym.agents.llm.lm import LanguageModel
-
-    return LanguageModel.load()
-
-
 def bandit_prompts(env_id: str = "TextBandit/Bernoulli-K5-hard-v0", steps=(1, 3, 5),
                    seed: int = 0, **kwargs) -> list[str]:
     """Prompts of one raw-history episode after ``steps`` random pulls (different lengths)."""

@@ -10,7 +10,7 @@ import pytest
 
 from entropy_gym.agents import ConfigError, StepBatch, TaskSpec, make_agent
 from entropy_gym.agents.classic.bandit_base import sample_rows
-from entropy_gym.agents.rollout import rollout
+from entropy_gym.runner.evaluation import evaluate
 
 
 def task(k=3, num_envs=2, **info):
@@ -103,9 +103,9 @@ def test_same_seed_same_actions(name):
     runs = []
     for seed in (4, 4, 5):
         actions = []
-        rollout(make_agent(name), "entropy_gym:TextBandit/Gaussian-K5-v0", {"horizon": 30},
-                num_envs=2, episodes=2, seed=seed,
-                on_decision=lambda obs, d: actions.append(d.actions.copy()))
+        evaluate(make_agent(name), "entropy_gym:TextBandit/Gaussian-K5-v0", {"horizon": 30},
+                 num_envs=2, episodes=2, seed=seed,
+                 on_step=lambda d, step, counted: actions.append(d.actions.copy()))
         runs.append(np.stack(actions))
     assert np.array_equal(runs[0], runs[1]) and not np.array_equal(runs[0], runs[2])
 
@@ -114,8 +114,8 @@ def test_same_seed_same_actions(name):
 def test_ucb1_and_thompson_beat_random_on_regret(env_id):
     regret = {}
     for name in ("random", "ucb1", "thompson"):
-        result = rollout(make_agent(name), f"entropy_gym:{env_id}", {"horizon": 100},
-                         num_envs=8, episodes=16, seed=0)
+        result = evaluate(make_agent(name), f"entropy_gym:{env_id}", {"horizon": 100},
+                          num_envs=8, episodes=16, seed=0)
         regret[name] = result.mean_metrics()["regret"]
     assert regret["ucb1"] < 0.75 * regret["random"]
     assert regret["thompson"] < 0.5 * regret["random"]

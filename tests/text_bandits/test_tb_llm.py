@@ -11,7 +11,7 @@ import torch
 
 from entropy_gym.agents import make_agent
 from entropy_gym.agents.interventions.east import load_vector
-from entropy_gym.agents.rollout import make_task, rollout
+from entropy_gym.runner.evaluation import evaluate, make_task
 from entropy_gym.cli import main
 
 from .conftest import bandit_prompts, suite_east
@@ -67,9 +67,9 @@ def test_incremental_cache_decisions_equal_full_reencoding(lm):
     for cache in (True, False):
         agent = make_agent({"name": "llm_bandit", "cache": cache})
         probs, actions = [], []
-        rollout(agent, HARD, {"horizon": 5}, num_envs=2, episodes=2, seed=3,
-                on_decision=lambda obs, d: (probs.append(d.info["probs"]),
-                                            actions.append(d.actions)))
+        evaluate(agent, HARD, {"horizon": 5}, num_envs=2, episodes=2, seed=3,
+                 on_step=lambda d, step, counted: (probs.append(d.info["probs"]),
+                                                   actions.append(d.actions)))
         records[cache] = (np.stack(probs), np.stack(actions), agent)
     (p_inc, a_inc, agent), (p_full, a_full, _) = records[True], records[False]
     np.testing.assert_allclose(p_inc, p_full, atol=1e-4)

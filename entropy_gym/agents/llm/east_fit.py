@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from entropy_gym.agents.interventions.east import (
     east_direction,
 )
 from entropy_gym.agents.llm.bandit_agent import LLMBanditAgent
-from entropy_gym.agents.rollout import rollout
+from entropy_gym.runner.evaluation import Evaluation, evaluate
 
 
 def _as_list(value: Any, what: str) -> list[Any]:
@@ -50,6 +51,39 @@ def fit_variants(
             raise ConfigError(f"env id {env_id!r} must be a non-empty string")
     kwargs = [dict(k) for k in _as_list(env_kwargs or {}, "env_kwargs")]
     return [(env_id, dict(k)) for env_id in ids for k in kwargs]
+
+
+@dataclass(frozen=True)
+class FitSamples:
+    """What a fit records at every counted decision (entropy, activation, variant index), and
+    the evaluation of each variant."""
+
+    entropies: np.ndarray
+    activations: np.ndarray
+    groups: np.ndarray
+    evaluations: tuple[Evaluation, ...]
+
+
+def collect_samples(agent: LLMBanditAgent, variants: Sequence[tuple[str, Mapping[str, Any]]], *,
+                    episodes: int, num_envs: int, seed: int, device: str) -> FitSamples:
+    """Play ``episodes`` episodes of each variant (variant ``k`` with seed ``seed + k``) through
+    :func:`~entropy_gym.runner.evaluation.evaluate`, recording each counted decision's entropy
+    and activation (``agent.capture_layer`` must be set)."""
+    entropies: list[np.ndarray] = []
+    activations: list[np.ndarray] = []
+    groups: list[np.ndarray] = []
+    evaluations = []
+    for index, (variant_id, variant_kwargs) in enumerate(variants):
+
+        def record(decision: Decision, step: Any, counted: np.ndarray, index: int = index) -> None:
+            entropies.append(np.asarray(decision.entropy)[counted])
+            activations.append(np.asarray(decision.info["activations"])[counted])
+            groups.append(np.full(int(counted.sum()), index))
+
+        evaluations.append(evaluate(agent, variant_id, variant_kwargs, episodes=episodes,
+                                    seed=seed + index, num_envs=num_envs, device=device, on_step=record))
+    return FitSamples(np.concatenate(entropies), np.concatenate(activations), np.concatenate(groups),
+                      tuple(evaluations))
 
 
 def fit_east_vector(
@@ -77,32 +111,16 @@ def fit_east_vector(
     kwargs_list = [k for i, k in variants if i == ids[0]]
     agent = LLMBanditAgent(**dict(agent_kwargs or {}))
     agent.capture_layer = layer
-    entropies: list[np.ndarray] = []
-    activations: list[np.ndarray] = []
-    groups: list[np.ndarray] = []
-    current = [0]
-
-    def record(obs: Any, decision: Decision) -> None:
-        entropy = np.asarray(decision.entropy)
-        entropies.append(entropy)
-        activations.append(np.asarray(decision.info["activations"]))
-        groups.append(np.full(entropy.shape, current[0]))
-
     if agent.lm is None:
         # Fail on a bad layer before any decision is spent.
         from entropy_gym.agents.llm.lm import LanguageModel
 
         LanguageModel.load(agent.model_name, device).layer(layer)
-    played = 0
-    for index, (variant_id, variant_kwargs) in enumerate(variants):
-        current[0] = index
-        result = rollout(agent, variant_id, variant_kwargs, num_envs=num_envs,
-                         episodes=episodes, seed=seed + index, device=device,
-                         on_decision=record)
-        played += len(result.returns)
-    h_values = np.concatenate(entropies)
-    acts = np.concatenate(activations)
-    u, reference_norm = east_direction(h_values, acts, np.concatenate(groups))
+    samples = collect_samples(agent, variants, episodes=episodes, num_envs=num_envs, seed=seed,
+                              device=device)
+    played = sum(len(e.episodes) for e in samples.evaluations)
+    h_values, acts = samples.entropies, samples.activations
+    u, reference_norm = east_direction(h_values, acts, samples.groups)
     norm = float(np.linalg.norm(u))
     lm = agent.lm
     provenance = {

@@ -77,7 +77,7 @@ def env_id(task: str, stochasticity_type: str) -> str:
     return f"Control/{task}-T{stochasticity_type}-v0"
 
 
-def random_scores() -> dict[str, Any]:
+def load_random_scores() -> dict[str, Any]:
     """The measured random-policy scores (``random_scores.json``; see docs/control.md)."""
     text = resources.files(_PACKAGE).joinpath("random_scores.json").read_text()
     return json.loads(text)
@@ -87,7 +87,7 @@ def register() -> None:
     """Register every ``Control/`` id in the catalog and with Gymnasium."""
     import gymnasium as gym
 
-    scores = random_scores()["scores"]
+    scores = load_random_scores()["scores"]
     for task in TASKS.values():
         max_steps = gym.spec(task.gym_id).max_episode_steps
         for kind, (entry_point, description) in TYPES.items():

@@ -3,9 +3,11 @@
     python -m entropy_gym.envs.control.random_scores --episodes 50 --seed 0
 
 writes ``random_scores.json`` beside this module. A score is the mean undiscounted return of
-uniformly random actions over ``episodes`` episodes of the registered id with its default
-parameters (``TimeLimit`` included); episode ``i`` is reset with seed ``seed + i`` and the
-actions come from ``numpy.random.default_rng(seed)``, so a score reproduces exactly.
+the ``random`` agent (uniform actions) over ``episodes`` episodes of the registered id with its
+default parameters (``TimeLimit`` included), measured by
+:func:`entropy_gym.runner.evaluation.evaluate` on one env with ``seed``: the envs, seeds and
+episode rule of a runner cell, so a score reproduces exactly and means what a board's random
+row means.
 """
 
 from __future__ import annotations
@@ -22,25 +24,11 @@ OUTPUT = Path(__file__).with_name("random_scores.json")
 
 
 def measure(env_id: str, episodes: int, seed: int = 0) -> dict[str, float]:
-    """Mean and standard deviation of the return of uniform random actions on ``env_id``."""
-    import gymnasium as gym
+    """Mean and standard deviation of the ``random`` agent's return on ``env_id``."""
+    from entropy_gym.agents.classic.random import RandomAgent
+    from entropy_gym.runner.evaluation import evaluate
 
-    import entropy_gym  # noqa: F401  (registers the ids)
-
-    env = gym.make(env_id)
-    space = env.action_space
-    rng = np.random.default_rng(seed)
-    returns = []
-    for i in range(episodes):
-        env.reset(seed=seed + i)
-        total, done = 0.0, False
-        while not done:
-            action = rng.uniform(space.low, space.high).astype(space.dtype)
-            _, reward, terminated, truncated, _ = env.step(action)
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-    env.close()
+    returns = evaluate(RandomAgent(), env_id, episodes=episodes, seed=seed).returns
     return {"mean": float(np.mean(returns)), "std": float(np.std(returns)), "episodes": episodes}
 
 
@@ -66,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     document = {
         "command": f"python -m entropy_gym.envs.control.random_scores --episodes {args.episodes} "
         f"--seed {args.seed}",
-        "policy": "uniform random actions over the action space",
+        "policy": "the random agent (uniform actions over the action space), one env, "
+        "entropy_gym.runner.evaluation.evaluate",
         "versions": {
             "gymnasium": gym.__version__,
             "mujoco": mujoco.__version__,

@@ -1,0 +1,257 @@
+"""A finished cell's result, typed: built once in the cell process, checked, stored as JSON and
+read back by the leaderboard and scoring.
+
+:meth:`CellResult.to_dict` is the stored form (the ``result`` column of the store);
+:meth:`CellResult.from_dict` reads it back and refuses anything malformed with
+:class:`InvalidResult`, so the leaderboard never sees a half-formed row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from entropy_gym.runner.evaluation import Evaluation
+
+#: Decision indices kept in the entropy-vs-decision-index trajectory.
+MAX_TRAJECTORY = 1024
+
+
+class InvalidResult(ValueError):
+    """A result that cannot be stored: the message says what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class EntropySummary:
+    """Action entropy over a cell's counted decisions: the mean, each episode's mean and
+    variance, and the entropy-vs-decision-index trajectory (the mean over episodes of the
+    entropy at decision ``t``, for ``t <`` :data:`MAX_TRAJECTORY`, with its episode counts)."""
+
+    mean: float
+    decisions: int
+    episode_mean: list[float | None]
+    episode_var: list[float | None]
+    by_step: list[float]
+    by_step_count: list[int]
+
+    @classmethod
+    def of(cls, per_episode: Sequence[Sequence[float]]) -> EntropySummary | None:
+        """The summary of per-episode entropy sequences; ``None`` when there is no entropy."""
+        if not any(per_episode):
+            return None
+        flat = np.concatenate([np.asarray(e, dtype=np.float64) for e in per_episode if e])
+        longest = min(max(len(e) for e in per_episode), MAX_TRAJECTORY)
+        sums = np.zeros(longest)
+        counts = np.zeros(longest, dtype=np.int64)
+        for e in per_episode:
+            head = np.asarray(e[:longest], dtype=np.float64)
+            sums[: len(head)] += head
+            counts[: len(head)] += 1
+        return cls(
+            mean=float(flat.mean()),
+            decisions=int(flat.size),
+            episode_mean=[float(np.mean(e)) if e else None for e in per_episode],
+            episode_var=[float(np.var(e)) if e else None for e in per_episode],
+            by_step=(sums / np.maximum(counts, 1)).tolist(),
+            by_step_count=counts.tolist(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    """What the cell's env was: its spec (JSON, where Gymnasium can serialise it), catalog
+    family, spaces, and the facts entropy scoring needs (maximum entropy, action dims)."""
+
+    spec: str | None = None
+    family: str | None = None
+    observation_space: str | None = None
+    action_space: str | None = None
+    max_entropy: float | None = None
+    action_dims: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """The agent as built: its plain config (interventions included), its hash and hooks."""
+
+    config: Mapping[str, Any] = field(default_factory=dict)
+    config_hash: str | None = None
+    hooks: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"config": dict(self.config), "config_hash": self.config_hash, "hooks": list(self.hooks)}
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds spent in the cell's phases."""
+
+    setup_s: float = 0.0
+    train_s: float = 0.0
+    eval_s: float = 0.0
+    total_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """Everything a finished cell reports. ``returns``, ``lengths`` and ``episode_metrics``
+    hold one entry per counted episode; ``metrics`` are the episode metrics' means;
+    ``telemetry`` is the agent's per-update records (non-finite values as ``None``)."""
+
+    returns: list[float]
+    lengths: list[int]
+    metrics: dict[str, float] = field(default_factory=dict)
+    episode_metrics: dict[str, list[float | None]] = field(default_factory=dict)
+    entropy: EntropySummary | None = None
+    telemetry: list[dict[str, float | None]] = field(default_factory=list)
+    timing: Timing = field(default_factory=Timing)
+    env: EnvInfo = field(default_factory=EnvInfo)
+    agent: AgentInfo = field(default_factory=AgentInfo)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mean_return(self) -> float:
+        """Mean evaluation return (episodes averaged first): the cell's raw score."""
+        return math.fsum(self.returns) / len(self.returns)
+
+    @classmethod
+    def from_evaluation(cls, evaluation: Evaluation, **rest: Any) -> CellResult:
+        """A result from the counted episodes of :func:`~entropy_gym.runner.evaluation.play`;
+        ``rest`` gives the other fields."""
+        episodes = evaluation.episodes
+        returns = [e.total_return for e in episodes]
+        if not all(math.isfinite(r) for r in returns):
+            from entropy_gym.runner.failure import CellFailure
+
+            raise CellFailure("env returned a non-finite reward (episode return is NaN or inf)")
+        names = sorted({k for e in episodes for k in e.metrics})
+        per_episode = {k: [e.metrics.get(k) for e in episodes] for k in names}
+        means = {k: float(np.mean([v for v in vals if v is not None])) for k, vals in per_episode.items()}
+        return cls(returns=returns, lengths=[e.length for e in episodes], metrics=means,
+                   episode_metrics=per_episode, entropy=EntropySummary.of([list(e.entropy) for e in episodes]),
+                   **rest)
+
+    # -- the stored form ------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "returns": list(self.returns),
+            "lengths": list(self.lengths),
+            "metrics": dict(self.metrics),
+            "episode_metrics": {k: list(v) for k, v in self.episode_metrics.items()},
+            "entropy": self.entropy.to_dict() if self.entropy is not None else None,
+            "telemetry": [dict(r) for r in self.telemetry],
+            "timing": self.timing.to_dict(),
+            "env": self.env.to_dict(),
+            "agent": self.agent.to_dict(),
+            "provenance": dict(self.provenance),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CellResult:
+        """Read a stored result; :class:`InvalidResult` says what is malformed."""
+        if not isinstance(data, Mapping):
+            raise InvalidResult(f"expected a mapping, got {type(data).__name__}")
+        returns, lengths = data.get("returns"), data.get("lengths")
+        if not isinstance(returns, list) or not all(_finite(r) for r in returns):
+            raise InvalidResult("episode returns must be a list of finite numbers")
+        if not isinstance(lengths, list) or not all(
+            isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in lengths
+        ):
+            raise InvalidResult("episode lengths must be a list of positive integers")
+        metrics = data.get("metrics") or {}
+        if not isinstance(metrics, Mapping) or not all(
+            isinstance(k, str) and _finite(v) for k, v in metrics.items()
+        ):
+            raise InvalidResult("episode metrics must map names to finite numbers")
+        telemetry = data.get("telemetry") or []
+        if not isinstance(telemetry, list) or not all(
+            isinstance(r, Mapping) and all(isinstance(k, str) and (v is None or _finite(v)) for k, v in r.items())
+            for r in telemetry
+        ):
+            raise InvalidResult("telemetry must be a list of {str: float} records")
+        provenance = data.get("provenance")
+        if not isinstance(provenance, Mapping):
+            raise InvalidResult("provenance is missing")
+        try:
+            entropy = data.get("entropy")
+            return cls(
+                returns=[float(r) for r in returns],
+                lengths=[int(x) for x in lengths],
+                metrics={k: float(v) for k, v in metrics.items()},
+                episode_metrics={str(k): list(v) for k, v in (data.get("episode_metrics") or {}).items()},
+                entropy=_entropy_from(entropy),
+                telemetry=[{k: (None if v is None else float(v)) for k, v in r.items()} for r in telemetry],
+                timing=Timing(**(data.get("timing") or {})),
+                env=EnvInfo(**(data.get("env") or {})),
+                agent=AgentInfo(**{**(data.get("agent") or {}),
+                                   "hooks": tuple((data.get("agent") or {}).get("hooks") or ())}),
+                provenance=dict(provenance),
+            )
+        except (TypeError, ValueError) as err:
+            raise InvalidResult(f"malformed result ({err})") from None
+
+    def check(self, eval_episodes: int) -> None:
+        """Raise :class:`InvalidResult` unless the result holds ``eval_episodes`` episodes."""
+        n = eval_episodes
+        if len(self.returns) != n:
+            raise InvalidResult(f"expected {n} episode returns, got {len(self.returns)}")
+        if len(self.lengths) != n:
+            raise InvalidResult(f"expected {n} positive integer episode lengths")
+        if self.entropy is not None and len(self.entropy.episode_mean) != n:
+            raise InvalidResult(f"expected {n} per-episode entropy means")
+
+
+def _entropy_from(data: Any) -> EntropySummary | None:
+    if data is None:
+        return None
+    if not isinstance(data, Mapping) or not _finite(data.get("mean")):
+        raise InvalidResult("the entropy summary must have a finite mean")
+    return EntropySummary(
+        mean=float(data["mean"]),
+        decisions=int(data.get("decisions") or 0),
+        episode_mean=list(data.get("episode_mean") or []),
+        episode_var=list(data.get("episode_var") or []),
+        by_step=[float(v) for v in data.get("by_step") or []],
+        by_step_count=[int(v) for v in data.get("by_step_count") or []],
+    )
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def clean_telemetry(records: Any) -> list[dict[str, float | None]]:
+    """An agent's telemetry as ``[{str: float}]``; non-finite values become ``None`` (JSON has
+    no NaN). Anything else is a :class:`~entropy_gym.runner.failure.CellFailure`."""
+    from entropy_gym.runner.failure import CellFailure
+
+    if records is None:
+        return []
+    try:
+        out = []
+        for record in records:
+            row: dict[str, float | None] = {}
+            for key, value in dict(record).items():
+                v = float(value)
+                row[str(key)] = v if math.isfinite(v) else None
+            out.append(row)
+    except (TypeError, ValueError) as err:
+        raise CellFailure(f"agent.telemetry() must return a list of {{str: float}} records ({err})") from None
+    return out
+
+
+__all__ = ["AgentInfo", "CellResult", "EntropySummary", "EnvInfo", "InvalidResult", "Timing", "clean_telemetry"]
