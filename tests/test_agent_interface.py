@@ -22,6 +22,16 @@ class NeedsLogits(Intervention):
     name = "needs_logits"
     requires = frozenset({"logits"})
 
+    def on_logits(self, logits):
+        return logits * 2
+
+
+class DeclaresOnly(Intervention):
+    """Requires a hook but overrides none of its methods: it could never act."""
+
+    name = "declares_only"
+    requires = frozenset({"logits"})
+
 
 class LogitsAgent(BaseAgent):
     name = "logits_agent"
@@ -41,6 +51,14 @@ def test_refused_combination_names_both_in_one_line():
     msg = str(err.value)
     assert "needs_logits" in msg and "'random'" in msg and "logits" in msg
     assert "\n" not in msg
+
+
+def test_an_intervention_without_the_hook_methods_is_refused_in_one_line():
+    with pytest.raises(ConfigError) as err:
+        make_agent(LogitsAgent, interventions=[DeclaresOnly()])
+    assert str(err.value) == ("intervention 'declares_only' needs hook 'logits' but defines none of "
+                              "on_logits, which agent 'logits_agent' calls there")
+    assert NeedsLogits.implements("logits") and not DeclaresOnly.implements("logits")
 
 
 def test_attach_accepts_offered_hook():

@@ -1,7 +1,6 @@
 """Agents, entropy interventions, and the registry that builds them from config."""
 
 from entropy_gym.agents.base import (
-    HOOKS,
     Agent,
     BaseAgent,
     Budget,
@@ -10,6 +9,7 @@ from entropy_gym.agents.base import (
     StepBatch,
     TaskSpec,
 )
+from entropy_gym.agents.hooks import HOOKS, Hook
 from entropy_gym.agents.interventions.base import Intervention
 from entropy_gym.agents.registry import make_agent, make_intervention
 
@@ -20,6 +20,7 @@ __all__ = [
     "Budget",
     "ConfigError",
     "Decision",
+    "Hook",
     "Intervention",
     "StepBatch",
     "TaskSpec",

@@ -8,38 +8,23 @@ An agent decides for a batch of envs at once and may learn. The runner drives it
     agent.observe(step_batch)                # memory / online learning
     agent.telemetry()                        # entropy trajectory logged during training
 
-Entropy interventions attach at named *hooks* that an agent declares in ``hooks``; see
-:mod:`entropy_gym.agents.interventions`.
+Entropy interventions attach at named *hooks* that an agent declares in ``hooks``; the hooks,
+their methods and their call order are in :mod:`entropy_gym.agents.hooks`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
 
-#: The hook points an agent may offer, and the contract at each. An agent that offers a hook
-#: calls, for every attached intervention that requires it (in attachment order), the callback
-#: named here; the agent family documents anything further it passes (SB3:
-#: :mod:`entropy_gym.agents.sb3`).
-HOOKS: dict[str, str] = {
-    "logits": "on_logits(logits) -> logits: categorical action logits, shape (batch, n_actions), "
-    "torch tensor or numpy array, before sampling and before the reported entropy",
-    "activations": "the agent exposes activation_module(layer) -> torch.nn.Module; the "
-    "intervention registers forward hooks on it (e.g. adds a steering vector)",
-    "loss": "on_loss(batch) -> per-sample loss: the policy-gradient loss of a minibatch "
-    "(extra terms, per-sample weights or masks)",
-    "advantages": "on_advantages(advantages, rollout) -> advantages: after they are computed "
-    "and before the update uses them",
-    "ent_coef": "on_ent_coef(coef, entropy) -> coef: the entropy coefficient or temperature "
-    "(SAC alpha, PPO/A2C ent_coef) before an update, given the measured policy entropy",
-    "schedule": "on_schedule(progress, values) -> values: parameters that follow training "
-    "progress in [0, 1] (epsilon, coefficients)",
-}
+from entropy_gym.agents.hooks import HOOKS
 
+if TYPE_CHECKING:
+    from entropy_gym.agents.interventions.base import Intervention
 
 class ConfigError(ValueError):
     """A configuration that cannot run: unknown name, bad value, or a refused combination."""
@@ -158,7 +143,7 @@ class BaseAgent:
         """``config`` is what the subclass was built with; provenance records it. Subclasses
         declare their parameters explicitly and pass them on, so a typo is a TypeError."""
         self.config: dict[str, Any] = dict(config)
-        self.interventions: list[Any] = []
+        self.interventions: list[Intervention] = []
         self.task: TaskSpec | None = None
         self.seed: int = 0
         self.device: str = "cpu"
@@ -166,8 +151,9 @@ class BaseAgent:
         self._telemetry: list[dict[str, float]] = []
 
     # -- interventions -------------------------------------------------------------------
-    def attach(self, intervention: Any) -> None:
-        """Attach ``intervention``; refused with one message when a hook it needs is missing."""
+    def attach(self, intervention: Intervention) -> None:
+        """Attach ``intervention``; refused with one message when a hook it needs is missing
+        here, or when it overrides none of the methods of a hook it requires."""
         missing = sorted(set(intervention.requires) - set(self.hooks))
         if missing:
             offered = ", ".join(sorted(self.hooks)) or "none"
@@ -175,10 +161,16 @@ class BaseAgent:
                 f"intervention '{intervention.name}' needs hook(s) {', '.join(missing)} "
                 f"but agent '{self.name}' offers: {offered}"
             )
+        for hook in sorted(intervention.requires):
+            if hook in HOOKS and not intervention.implements(hook):
+                raise ConfigError(
+                    f"intervention '{intervention.name}' needs hook '{hook}' but defines none of "
+                    f"{', '.join(HOOKS[hook].methods)}, which agent '{self.name}' calls there"
+                )
         intervention.bind(self)  # may refuse (raise) before the agent changes
         self.interventions.append(intervention)
 
-    def interventions_at(self, hook: str) -> list[Any]:
+    def interventions_at(self, hook: str) -> list[Intervention]:
         """Attached interventions that act at ``hook``, in attachment order."""
         return [iv for iv in self.interventions if hook in iv.requires]
 

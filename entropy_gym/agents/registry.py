@@ -14,9 +14,9 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.agents.base import Agent, ConfigError
 from entropy_gym.agents.interventions.base import Intervention
 
 #: Built-in agents: name -> "module:Class". Imported lazily so that listing stays cheap.
@@ -141,12 +141,20 @@ def make_agent(
     spec: str | Mapping[str, Any] | type | Any,
     interventions: Sequence[str | Mapping[str, Any] | Intervention] | None = None,
     **kwargs: Any,
-) -> Any:
+) -> Agent:
     """An agent with its interventions attached.
 
     ``spec`` is a built-in name, a config mapping (``{"name": ..., "interventions": [...],
     **kwargs}``), an agent class, or an instance. Unknown names, bad parameters and refused
     hook combinations raise :class:`ConfigError` before anything runs.
+
+    >>> agent = make_agent("ppo", interventions=[{"name": "entropy_bonus", "coef": 0.01}])
+    >>> agent.name, sorted(agent.hooks), [iv.name for iv in agent.interventions]
+    ('ppo', ['advantages', 'ent_coef', 'logits', 'loss'], ['entropy_bonus'])
+    >>> make_agent("a2c", interventions=["clip_cov"])
+    Traceback (most recent call last):
+    ...
+    entropy_gym.agents.base.ConfigError: intervention 'clip_cov' needs hook(s) loss but agent 'a2c' offers: advantages, ent_coef, logits
     """
     if isinstance(spec, Mapping):
         name, params = _split(spec, "agent")
@@ -163,7 +171,7 @@ def make_agent(
         agent = spec
         for iv in interventions or []:
             agent.attach(make_intervention(iv))
-        return agent
+        return cast(Agent, agent)
     if not isinstance(cls, type):
         raise ConfigError(f"{cls!r} is not an agent class")
     try:
@@ -172,7 +180,7 @@ def make_agent(
         raise ConfigError(f"agent {getattr(cls, 'name', cls.__name__)!r}: {err}") from err
     for iv in ivs:
         agent.attach(make_intervention(iv))
-    return agent
+    return cast(Agent, agent)
 
 
 def agent_config(agent: Any) -> dict[str, Any]:

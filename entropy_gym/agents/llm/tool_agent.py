@@ -75,7 +75,9 @@ class LLMToolAgent(LocalLMAgent):
 
     def attach(self, intervention: Any) -> None:
         """As :meth:`BaseAgent.attach`; EAST only with ``positions: all`` (see the module)."""
-        if getattr(intervention, "positions", "all") != "all":
+        from entropy_gym.agents.interventions.east import EAST
+
+        if isinstance(intervention, EAST) and intervention.positions != "all":
             raise ConfigError(
                 f"agent 'llm_tool' scores packed candidates, where intervention "
                 f"'{intervention.name}' positions={intervention.positions!r} is undefined; "

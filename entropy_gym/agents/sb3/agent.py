@@ -30,15 +30,6 @@ from entropy_gym.agents.base import (
 )
 from entropy_gym.agents.sb3.budget import BudgetTracker, make_budget_callback
 
-#: The callbacks an SB3 agent calls at each hook; an intervention must define at least one.
-HOOK_CALLBACKS: dict[str, tuple[str, ...]] = {
-    "logits": ("on_logits",),
-    "loss": ("on_loss",),
-    "advantages": ("on_advantages",),
-    "ent_coef": ("on_ent_coef", "on_sb3_kwargs"),
-    "schedule": ("on_schedule", "on_sb3_kwargs"),
-}
-
 #: SB3 constructor arguments the adapter sets itself.
 RESERVED_KWARGS = ("env", "seed", "device", "verbose", "tensorboard_log", "_init_setup_model")
 
@@ -172,20 +163,11 @@ class SB3Agent(BaseAgent):
             )
 
     def attach(self, intervention: Any) -> None:
-        """Attach ``intervention`` (before ``setup``); refused with one line when a hook is
-        missing, or when it defines none of the callbacks this agent calls at a hook."""
+        """Attach ``intervention`` (before ``setup``); refused as :meth:`BaseAgent.attach` does."""
         if self.model is not None:
             raise ConfigError(
                 f"attach intervention '{intervention.name}' to agent '{self.name}' before setup()"
             )
-        if not set(intervention.requires) - set(self.hooks):
-            for hook in sorted(intervention.requires):
-                names = HOOK_CALLBACKS.get(hook, ())
-                if names and not any(callable(getattr(intervention, n, None)) for n in names):
-                    raise ConfigError(
-                        f"intervention '{intervention.name}' needs hook '{hook}' but defines none "
-                        f"of {', '.join(names)}, which agent '{self.name}' calls there"
-                    )
         super().attach(intervention)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -411,11 +393,9 @@ class SB3Agent(BaseAgent):
         if isinstance(kwargs.get("policy_kwargs"), Mapping):
             kwargs["policy_kwargs"] = _resolve_policy_kwargs(self.name, kwargs["policy_kwargs"])
         for iv in self.interventions:
-            hook = getattr(iv, "on_sb3_kwargs", None)
-            if hook is not None:
-                out = hook(dict(kwargs))
-                if out is not None:
-                    kwargs = dict(out)
+            out = iv.on_sb3_kwargs(dict(kwargs))
+            if out is not None:
+                kwargs = dict(out)
         return kwargs
 
     def _build_model(self, policy: str, kwargs: dict[str, Any], seed: int, device: str) -> Any:

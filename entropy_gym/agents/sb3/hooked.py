@@ -29,6 +29,7 @@ from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
+from entropy_gym.agents.interventions.base import Intervention
 from entropy_gym.agents.sb3.payloads import PolicyLossBatch
 
 
@@ -70,16 +71,13 @@ class _Hooked:
         return [*super()._excluded_save_params(), "agent"]  # type: ignore[misc]
 
 
-def _apply(interventions: list[Any], callback: str, value: Any, *args: Any) -> Any:
-    """Thread ``value`` through ``callback`` of each intervention; ``None`` keeps it."""
+def _ent_coef(interventions: list[Intervention], coef: float, entropy: float) -> float:
+    """Thread ``coef`` through each intervention's ``on_ent_coef``; ``None`` keeps it."""
     for iv in interventions:
-        fn = getattr(iv, callback, None)
-        if fn is None:
-            continue
-        out = fn(value, *args)
+        out = iv.on_ent_coef(coef, entropy)
         if out is not None:
-            value = out
-    return value
+            coef = out
+    return coef
 
 
 # -- on-policy --------------------------------------------------------------------------------
@@ -191,9 +189,7 @@ class HookedPPO(_OnPolicyHooks, PPO):
                 entropy_loss = -th.mean(entropy) if entropy is not None else -th.mean(-log_prob)
                 entropies.append(-entropy_loss.item())
                 if coef_ivs:
-                    self.ent_coef = float(
-                        _apply(coef_ivs, "on_ent_coef", self.ent_coef, entropies[-1])
-                    )
+                    self.ent_coef = float(_ent_coef(coef_ivs, self.ent_coef, entropies[-1]))
 
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
 
@@ -258,7 +254,7 @@ class HookedA2C(_OnPolicyHooks, A2C):
             entropy_loss = -th.mean(entropy) if entropy is not None else -th.mean(-log_prob)
             mean_entropy = -entropy_loss.item()
             if coef_ivs:
-                self.ent_coef = float(_apply(coef_ivs, "on_ent_coef", self.ent_coef, mean_entropy))
+                self.ent_coef = float(_ent_coef(coef_ivs, self.ent_coef, mean_entropy))
             loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
             self.policy.optimizer.zero_grad()
             loss.backward()
@@ -368,11 +364,11 @@ class _MaxEntropyHooks(_OffPolicyHooks):
         return float(self.agent.policy_entropy(data.observations).mean())
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
-        ivs = [iv for iv in self.agent.interventions_at("ent_coef") if hasattr(iv, "on_ent_coef")]
+        # Only interventions with their own on_ent_coef: the replay entropy costs a sample
+        # from the buffer (and its generator) that set-up-only interventions must not change.
+        ivs = [iv for iv in self.agent.interventions_at("ent_coef") if iv.overrides("on_ent_coef")]
         if ivs:
-            coef = _apply(
-                ivs, "on_ent_coef", self.current_ent_coef(), self.replay_entropy(batch_size)
-            )
+            coef = _ent_coef(ivs, self.current_ent_coef(), self.replay_entropy(batch_size))
             self.set_ent_coef(float(coef))
         super().train(gradient_steps, batch_size)  # type: ignore[misc]
 
