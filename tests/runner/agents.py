@@ -114,6 +114,25 @@ class Sleepy(BaseAgent):
         return Decision(actions=self.rng.integers(k, size=n), entropy=np.full(n, np.log(k)))
 
 
+class Gated(Sleepy):
+    """As :class:`Sleepy`, but a cell whose seed is ``>= gate_from`` waits in ``setup`` until the
+    file ``gate`` exists (at most ``wait_s``): a test can hold a run at a known cell. The gate
+    changes when a cell runs, never what it computes."""
+
+    name = "gated"
+
+    def __init__(self, gate: str, gate_from: int = 2, delay: float = 0.0, wait_s: float = 120.0) -> None:
+        super().__init__(delay=delay)
+        self.config.update(gate=gate, gate_from=gate_from, wait_s=wait_s)
+        self.gate, self.gate_from, self.wait_s = gate, int(gate_from), float(wait_s)
+
+    def setup(self, task: Any, seed: int, device: str) -> None:
+        super().setup(task, seed, device)
+        deadline = time.monotonic() + self.wait_s
+        while seed >= self.gate_from and not os.path.exists(self.gate) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
 class Learner(BaseAgent):
     """Trains by counting env steps of real rollouts and logs one telemetry record per
     update: entropy falls and return rises, as ``R = -a exp(H) + b`` with a=2, b=10."""
