@@ -147,16 +147,37 @@ def _tooltask(args: argparse.Namespace) -> int:
 # -- runner: run, leaderboard, submit, show ---------------------------------------------------
 def _run_options(p: argparse.ArgumentParser) -> None:
     """Options shared by the commands that run cells."""
-    p.add_argument("--file", default=DEFAULT_SUITE_FILE, help=f"suite file (default: {DEFAULT_SUITE_FILE})")
-    p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0],
-                   help="local: cell processes on this machine (default); ray: Ray tasks")
-    p.add_argument("--workers", type=int, default=None, help="cells at a time (default: CPUs available)")
-    p.add_argument("--device", choices=DEVICES, default=DEVICES[0],
-                   help="device of the agents (auto: cuda when torch sees one)")
-    p.add_argument("--store", default=None, help=f"result store (default: $ENTROPY_GYM_STORE or {DEFAULT_STORE})")
-    p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
-    p.add_argument("--out", default=str(DEFAULT_LEADERBOARDS),
-                   help=f"leaderboard folder (default: {DEFAULT_LEADERBOARDS})")
+    p.add_argument(
+        "--file", default=DEFAULT_SUITE_FILE, help=f"suite file (default: {DEFAULT_SUITE_FILE})"
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=BACKENDS[0],
+        help="local: cell processes on this machine (default); ray: Ray tasks",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="cells at a time (default: CPUs available)"
+    )
+    p.add_argument(
+        "--device",
+        choices=DEVICES,
+        default=DEVICES[0],
+        help="device of the agents (auto: cuda when torch sees one)",
+    )
+    p.add_argument(
+        "--store",
+        default=None,
+        help=f"result store (default: $ENTROPY_GYM_STORE or {DEFAULT_STORE})",
+    )
+    p.add_argument(
+        "--address", default=None, help="Ray cluster address (default: start a local Ray instance)"
+    )
+    p.add_argument(
+        "--out",
+        default=str(DEFAULT_LEADERBOARDS),
+        help=f"leaderboard folder (default: {DEFAULT_LEADERBOARDS})",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
@@ -167,11 +188,14 @@ def _store_path(args: argparse.Namespace) -> str:
 
 
 def _report_failures(summary: object) -> None:
-    failed = getattr(summary, "failed")
+    failed = summary.failed
     for outcome in failed[:20]:
         print(f"  failed: {outcome.cell.describe()}: {outcome.reason}", file=sys.stderr)
     if len(failed) > 20:
-        print(f"  ... and {len(failed) - 20} more (see the leaderboard's failed cells)", file=sys.stderr)
+        print(
+            f"  ... and {len(failed) - 20} more (see the leaderboard's failed cells)",
+            file=sys.stderr,
+        )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -183,11 +207,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_runnable(suite)
     cells = expand(suite)
     with Store(_store_path(args)) as store:
-        summary = run_cells(cells, store, backend=args.backend, workers=args.workers, address=args.address,
-                            device=args.device, quiet=args.quiet, retry_failed=args.retry_failed)
+        summary = run_cells(
+            cells,
+            store,
+            backend=args.backend,
+            workers=args.workers,
+            address=args.address,
+            device=args.device,
+            quiet=args.quiet,
+            retry_failed=args.retry_failed,
+        )
         publish_from_store(suite, store, args.out)
-    print(f"{suite.name}: {summary.total} cells, {summary.ran} run, {summary.skipped} already stored, "
-          f"{len(summary.failed)} failed; leaderboard in {args.out}/{suite.name}/")
+    print(
+        f"{suite.name}: {summary.total} cells, {summary.ran} run, {summary.skipped} already stored, "
+        f"{len(summary.failed)} failed; leaderboard in {args.out}/{suite.name}/"
+    )
     _report_failures(summary)
     return 0 if summary.ok else 1
 
@@ -203,11 +237,16 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         with Store(_store_path(args)) as store:
             rows = select_rows(store, suite)
         if not rows:
-            print(f"entropy-gym: no stored results for suite {suite.name!r} in {_store_path(args)}; "
-                  f"run `entropy-gym run {suite.name}` first", file=sys.stderr)
+            print(
+                f"entropy-gym: no stored results for suite {suite.name!r} in {_store_path(args)}; "
+                f"run `entropy-gym run {suite.name}` first",
+                file=sys.stderr,
+            )
             return 1
         publish(suite, rows, args.out)
-        print(f"{suite.name}: leaderboard from {len(rows)} stored cells in {args.out}/{suite.name}/")
+        print(
+            f"{suite.name}: leaderboard from {len(rows)} stored cells in {args.out}/{suite.name}/"
+        )
         return 0
 
     import tempfile
@@ -222,15 +261,24 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     check_runnable(suite)
     with tempfile.TemporaryDirectory(prefix="entropy-gym-check-") as tmp:
         with Store(f"{tmp}/check.sqlite") as store:
-            run_cells(expand(suite), store, backend=args.backend, workers=args.workers,
-                      address=args.address, device=args.device, quiet=args.quiet)
+            run_cells(
+                expand(suite),
+                store,
+                backend=args.backend,
+                workers=args.workers,
+                address=args.address,
+                device=args.device,
+                quiet=args.quiet,
+            )
             fresh = build_results(suite, select_rows(store, suite))
     report = compare(committed, fresh)
     for line in report.lines:
         print(line)
     for problem in report.problems:
         print(f"entropy-gym: check failed: {problem}", file=sys.stderr)
-    print(f"{suite.name}: committed leaderboard {'reproduces' if report.ok else 'does NOT reproduce'}")
+    print(
+        f"{suite.name}: committed leaderboard {'reproduces' if report.ok else 'does NOT reproduce'}"
+    )
     return 0 if report.ok else 1
 
 
@@ -248,21 +296,41 @@ def cmd_submit(args: argparse.Namespace) -> int:
         raise ConfigError(f"--config must be a JSON object ({err})") from None
     if not isinstance(params, dict):
         raise ConfigError(f"--config must be a JSON object, got {args.config!r}")
-    cells = submission_cells(suite, args.agent, label=args.label, params=params,
-                             time_limit_s=args.time_limit, memory_limit_mb=args.memory_limit_mb)
+    cells = submission_cells(
+        suite,
+        args.agent,
+        label=args.label,
+        params=params,
+        time_limit_s=args.time_limit,
+        memory_limit_mb=args.memory_limit_mb,
+    )
     with Store(_store_path(args)) as store:
         removed = check_label(store, suite, cells, replace=args.replace)
         if removed:
-            print(f"replaced {removed} stored cells of the earlier submission {cells[0].agent_label!r}")
-        summary = run_cells(cells, store, backend=args.backend, workers=args.workers, address=args.address,
-                            device=args.device, quiet=args.quiet, retry_failed=True)
+            print(
+                f"replaced {removed} stored cells of the earlier submission {cells[0].agent_label!r}"
+            )
+        summary = run_cells(
+            cells,
+            store,
+            backend=args.backend,
+            workers=args.workers,
+            address=args.address,
+            device=args.device,
+            quiet=args.quiet,
+            retry_failed=True,
+        )
         results = publish_from_store(suite, store, args.out)
     row = next(r for r in results["rows"] if r["label"] == cells[0].agent_label)
-    print(f"{row['label']}: {summary.total} cells, {summary.ran} run, {summary.skipped} already stored, "
-          f"{len(summary.failed)} failed")
-    print(f"{row['label']} on {suite.name}: rank {row['rank'] or '-'} of {len(results['rows'])}, "
-          f"IQM {with_ci(row['iqm'], row['iqm_ci'])}, {row['cells_failed']}/{row['cells']} cells failed; "
-          f"leaderboard in {args.out}/{suite.name}/")
+    print(
+        f"{row['label']}: {summary.total} cells, {summary.ran} run, {summary.skipped} already stored, "
+        f"{len(summary.failed)} failed"
+    )
+    print(
+        f"{row['label']} on {suite.name}: rank {row['rank'] or '-'} of {len(results['rows'])}, "
+        f"IQM {with_ci(row['iqm'], row['iqm_ci'])}, {row['cells_failed']}/{row['cells']} cells failed; "
+        f"leaderboard in {args.out}/{suite.name}/"
+    )
     _report_failures(summary)
     return 0 if summary.ok else 1
 
@@ -283,18 +351,25 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def add_runner_commands(sub: argparse._SubParsersAction) -> None:
     """The runner's sub-commands: run, leaderboard, submit, show."""
-    p = sub.add_parser("run", help="run a suite (resumes from the store) and publish its leaderboard")
+    p = sub.add_parser(
+        "run", help="run a suite (resumes from the store) and publish its leaderboard"
+    )
     p.add_argument("suite", help="suite name in benchmarks.yaml")
     _run_options(p)
     p.add_argument("--retry-failed", action="store_true", help="run stored failed cells again")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("leaderboard", help="build a suite's leaderboard from the store, or --check it")
+    p = sub.add_parser(
+        "leaderboard", help="build a suite's leaderboard from the store, or --check it"
+    )
     p.add_argument("suite", help="suite name in benchmarks.yaml")
     _run_options(p)
-    p.add_argument("--check", action="store_true",
-                   help="re-run the suite's cells and fail unless the committed leaderboard reproduces "
-                        "within its confidence intervals")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="re-run the suite's cells and fail unless the committed leaderboard reproduces "
+        "within its confidence intervals",
+    )
     p.set_defaults(func=cmd_leaderboard)
 
     p = sub.add_parser("submit", help="score your agent class (FILE.py:Class) on a suite")
@@ -302,16 +377,25 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--suite", required=True, help="suite name in benchmarks.yaml")
     p.add_argument("--label", default=None, help="leaderboard row name (default: the class name)")
     p.add_argument("--config", default=None, help="JSON object of keyword arguments for the class")
-    p.add_argument("--time-limit", type=float, default=None, help="seconds per cell (default: the suite's)")
-    p.add_argument("--memory-limit-mb", type=int, default=8192, help="address-space limit per cell (MiB)")
-    p.add_argument("--replace", action="store_true", help="overwrite an earlier submission with this label")
+    p.add_argument(
+        "--time-limit", type=float, default=None, help="seconds per cell (default: the suite's)"
+    )
+    p.add_argument(
+        "--memory-limit-mb", type=int, default=8192, help="address-space limit per cell (MiB)"
+    )
+    p.add_argument(
+        "--replace", action="store_true", help="overwrite an earlier submission with this label"
+    )
     _run_options(p)
     p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("show", help="print a suite's leaderboard")
     p.add_argument("suite", help="suite name")
-    p.add_argument("--out", default=str(DEFAULT_LEADERBOARDS),
-                   help=f"leaderboard folder (default: {DEFAULT_LEADERBOARDS})")
+    p.add_argument(
+        "--out",
+        default=str(DEFAULT_LEADERBOARDS),
+        help=f"leaderboard folder (default: {DEFAULT_LEADERBOARDS})",
+    )
     p.set_defaults(func=cmd_show)
 
 
@@ -357,18 +441,27 @@ def cmd_east_fit(args: argparse.Namespace) -> int:
         )
     env_ids = [e if ":" in e else f"entropy_gym:{e}" for e in args.env]
     vector = fit_east_vector(
-        args.name, env_ids, args.env_kwargs, layer=args.layer, episodes=args.episodes,
-        num_envs=args.num_envs, seed=args.seed, device=args.device,
+        args.name,
+        env_ids,
+        args.env_kwargs,
+        layer=args.layer,
+        episodes=args.episodes,
+        num_envs=args.num_envs,
+        seed=args.seed,
+        device=args.device,
         agent_kwargs=args.agent_kwargs,
     )
     vector.save(path)
     p = vector.provenance
     print(f"saved EAST vector {args.name!r} to {path}")
-    print(f"  layer {vector.layer}, {p['num_prompts']} prompts from {p['episodes']} episodes, "
-          f"mean action entropy {p['entropy_mean']:.3f} (sd {p['entropy_std']:.3f}), "
-          f"reference norm {vector.reference_norm:.1f}")
-    print(f"  use it as {{\"name\": \"east\", \"vector\": \"{args.name}\", \"beta\": 0.1, "
-          f"\"positions\": \"last\"}}")
+    print(
+        f"  layer {vector.layer}, {p['num_prompts']} prompts from {p['episodes']} episodes, "
+        f"mean action entropy {p['entropy_mean']:.3f} (sd {p['entropy_std']:.3f}), "
+        f"reference norm {vector.reference_norm:.1f}"
+    )
+    print(
+        f'  use it as {{"name": "east", "vector": "{args.name}", "beta": 0.1, "positions": "last"}}'
+    )
     return 0
 
 
@@ -381,8 +474,16 @@ def cmd_east_list(args: argparse.Namespace) -> int:
         v = load_vector(str(path))
         p = v.provenance
         env = p.get("env_id", "-")
-        rows.append([name, v.model_id, str(v.layer), env if isinstance(env, str) else ",".join(env),
-                     str(p.get("num_prompts", "-")), str(path)])
+        rows.append(
+            [
+                name,
+                v.model_id,
+                str(v.layer),
+                env if isinstance(env, str) else ",".join(env),
+                str(p.get("num_prompts", "-")),
+                str(path),
+            ]
+        )
     if not rows:
         print("no EAST vectors found; fit one with `entropy-gym east fit`")
         return 0
@@ -395,9 +496,19 @@ def cmd_east_show(args: argparse.Namespace) -> int:
     from entropy_gym.agents.interventions.east import load_vector, vector_path
 
     v = load_vector(args.name)
-    print(json.dumps({"file": str(vector_path(args.name)), "name": v.name, "layer": v.layer,
-                      "model_id": v.model_id, "reference_norm": v.reference_norm,
-                      "provenance": v.provenance}, indent=1))
+    print(
+        json.dumps(
+            {
+                "file": str(vector_path(args.name)),
+                "name": v.name,
+                "layer": v.layer,
+                "model_id": v.model_id,
+                "reference_norm": v.reference_norm,
+                "provenance": v.provenance,
+            },
+            indent=1,
+        )
+    )
     return 0
 
 
@@ -412,19 +523,36 @@ def _add_east_parser(sub: argparse._SubParsersAction) -> None:
     east_sub = east.add_subparsers(dest="east_command", required=True, metavar="ACTION")
     p = east_sub.add_parser("fit", help="fit a vector from an LLM agent's own interaction")
     p.add_argument("--name", required=True, help="vector name (file <name>.json)")
-    p.add_argument("--env", nargs="+", default=list(SUITE_BANDIT_ENVS), metavar="ENV_ID",
-                   help="env ids to play, each under every --env-kwargs item "
-                        f"(default: {' '.join(SUITE_BANDIT_ENVS)})")
-    p.add_argument("--env-kwargs", type=_json_kwargs_list, default={},
-                   help="JSON env kwargs, or a JSON array of them (episodes are played per item)")
-    p.add_argument("--layer", type=int, default=DEFAULT_LAYER,
-                   help=f"decoder layer to read and steer (default: {DEFAULT_LAYER})")
+    p.add_argument(
+        "--env",
+        nargs="+",
+        default=list(SUITE_BANDIT_ENVS),
+        metavar="ENV_ID",
+        help="env ids to play, each under every --env-kwargs item "
+        f"(default: {' '.join(SUITE_BANDIT_ENVS)})",
+    )
+    p.add_argument(
+        "--env-kwargs",
+        type=_json_kwargs_list,
+        default={},
+        help="JSON env kwargs, or a JSON array of them (episodes are played per item)",
+    )
+    p.add_argument(
+        "--layer",
+        type=int,
+        default=DEFAULT_LAYER,
+        help=f"decoder layer to read and steer (default: {DEFAULT_LAYER})",
+    )
     p.add_argument("--episodes", type=int, default=8, help="episodes to play")
     p.add_argument("--num-envs", type=int, default=4, help="envs played in one batch")
     p.add_argument("--seed", type=int, default=0, help="agent and env seed")
     p.add_argument("--device", default="cpu", help="torch device")
-    p.add_argument("--agent-kwargs", type=_json_arg, default={},
-                   help="JSON llm_bandit kwargs (model, answer_prefix, thought_tokens...)")
+    p.add_argument(
+        "--agent-kwargs",
+        type=_json_arg,
+        default={},
+        help="JSON llm_bandit kwargs (model, answer_prefix, thought_tokens...)",
+    )
     p.add_argument("--out", help="directory to write to (default: the user vector directory)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=cmd_east_fit)
@@ -488,8 +616,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `entropy-gym envs | head`
         return 0
     except KeyboardInterrupt:
-        print("entropy-gym: interrupted; finished cells are stored, the same command resumes",
-              file=sys.stderr)
+        print(
+            "entropy-gym: interrupted; finished cells are stored, the same command resumes",
+            file=sys.stderr,
+        )
         return 130
 
 

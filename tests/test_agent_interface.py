@@ -56,8 +56,10 @@ def test_refused_combination_names_both_in_one_line():
 def test_an_intervention_without_the_hook_methods_is_refused_in_one_line():
     with pytest.raises(ConfigError) as err:
         make_agent(LogitsAgent, interventions=[DeclaresOnly()])
-    assert str(err.value) == ("intervention 'declares_only' needs hook 'logits' but defines none of "
-                              "on_logits, which agent 'logits_agent' calls there")
+    assert str(err.value) == (
+        "intervention 'declares_only' needs hook 'logits' but defines none of "
+        "on_logits, which agent 'logits_agent' calls there"
+    )
     assert NeedsLogits.implements("logits") and not DeclaresOnly.implements("logits")
 
 

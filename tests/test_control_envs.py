@@ -186,17 +186,26 @@ BAD = [
     ("2.1", {"duration": 0}, "duration=0 is not allowed; expected an integer >= 1"),
     ("2.1", {"body": "nose"}, "body='nose' is not allowed; expected one of ('torso', 'thigh'"),
     ("2.1", {"force": float("inf")}, "force=inf is not allowed; expected a finite number >= 0"),
-    ("2.2", {"param": "viscosity"},
-     "param='viscosity' is not allowed; expected one of ('mass', 'friction', 'gravity', 'gear')"),
+    (
+        "2.2",
+        {"param": "viscosity"},
+        "param='viscosity' is not allowed; expected one of ('mass', 'friction', 'gravity', 'gear')",
+    ),
     ("2.2", {"scale": 0}, "scale=0 is not allowed; expected a finite number > 0"),
-    ("2.2", {"mode": "gradual"},
-     "mode='gradual' is not allowed; expected one of ('sudden', 'cyclic')"),
+    (
+        "2.2",
+        {"mode": "gradual"},
+        "mode='gradual' is not allowed; expected one of ('sudden', 'cyclic')",
+    ),
     ("2.2", {"threshold": 2.5}, "threshold=2.5 is not allowed; expected an integer >= 1"),
     ("3.2", {"mode": "blur"}, "mode='blur' is not allowed; expected one of ('velocity', 'drop')"),
     ("3.2", {"p": -1}, "p=-1 is not allowed; expected a number in [0, 1]"),
     ("3.1", {"p": 0.1}, "unknown parameter 'p'; allowed: (none), or Hopper-v5's own: xml_file,"),
-    ("1", {"ctrl_cost": 0.1},
-     "unknown parameter 'ctrl_cost'; allowed: mode, p, scale, or Hopper-v5's"),
+    (
+        "1",
+        {"ctrl_cost": 0.1},
+        "unknown parameter 'ctrl_cost'; allowed: mode, p, scale, or Hopper-v5's",
+    ),
 ]
 
 
@@ -246,8 +255,11 @@ def _check_random_score(env_id: str) -> None:
 # Ids whose random episodes are short (the robot falls at once): cheap enough for every run.
 @pytest.mark.parametrize(
     "env_id",
-    [*(f"Control/InvertedPendulum-T{k}-v0" for k in TYPES), "Control/Hopper-T1-v0",
-     "Control/Humanoid-T3.2-v0"],
+    [
+        *(f"Control/InvertedPendulum-T{k}-v0" for k in TYPES),
+        "Control/Hopper-T1-v0",
+        "Control/Humanoid-T3.2-v0",
+    ],
 )
 def test_random_scores_reproduce_from_their_command(env_id):
     _check_random_score(env_id)

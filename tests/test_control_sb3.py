@@ -44,8 +44,14 @@ def test_sac_with_automatic_temperature_trains_unchanged(env_id):
     steps, starts = 192, 64
     env = gym.make(env_id)
     model = sb3.SAC(
-        "MlpPolicy", env, learning_starts=starts, batch_size=32, buffer_size=steps,
-        policy_kwargs={"net_arch": [32, 32]}, seed=0, device="cpu",
+        "MlpPolicy",
+        env,
+        learning_starts=starts,
+        batch_size=32,
+        buffer_size=steps,
+        policy_kwargs={"net_arch": [32, 32]},
+        seed=0,
+        device="cpu",
     )
     actor_before = [p.detach().clone() for p in model.actor.parameters()]
     log_alpha_before = model.log_ent_coef.item()

@@ -138,8 +138,15 @@ def test_perturbation_is_the_reported_noise_applied_before_the_step(task):
 
 
 def test_perturbation_noise_has_the_given_scales_and_rate():
-    env = make("Humanoid", "2.1", mode="perturb", p=0.5, qpos_noise=0.01, qvel_noise=0.1,
-               terminate_when_unhealthy=False)
+    env = make(
+        "Humanoid",
+        "2.1",
+        mode="perturb",
+        p=0.5,
+        qpos_noise=0.01,
+        qvel_noise=0.1,
+        terminate_when_unhealthy=False,
+    )
     env.reset(seed=0)
     events, dq, dv = 0, [], []
     n = 300
@@ -194,8 +201,12 @@ def test_drift_leaves_the_trajectory_alone_until_the_threshold_then_changes_it()
 
 @pytest.mark.parametrize(
     ("param", "scale", "value"),
-    [("mass", 2.0, "total mass"), ("friction", 0.3, "friction"), ("gravity", 1.5, "gravity"),
-     ("gear", 0.5, "gear")],
+    [
+        ("mass", 2.0, "total mass"),
+        ("friction", 0.3, "friction"),
+        ("gravity", 1.5, "gravity"),
+        ("gear", 0.5, "gear"),
+    ],
 )
 def test_concept_two_is_the_task_with_the_parameter_scaled(param, scale, value):
     env = make("Ant", "2.2", param=param, scale=scale, threshold=1)
@@ -210,8 +221,12 @@ def test_concept_two_is_the_task_with_the_parameter_scaled(param, scale, value):
     assert same_floats(expected, model_floats(u.model)) == []
     assert info2["drift_value"] == pytest.approx(scale * info1["drift_value"])
     changed = same_floats(base, expected)
-    primary = {"mass": "body_mass", "friction": "geom_friction", "gravity": "opt.gravity",
-               "gear": "actuator_gear"}[param]
+    primary = {
+        "mass": "body_mass",
+        "friction": "geom_friction",
+        "gravity": "opt.gravity",
+        "gear": "actuator_gear",
+    }[param]
     assert primary in changed
     if param in ("mass", "gear"):  # MuJoCo's derived constants follow the change
         assert "actuator_acc0" in changed

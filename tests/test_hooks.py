@@ -27,7 +27,9 @@ def test_every_hook_method_is_declared_on_intervention_with_a_no_op_default():
 
 def test_docs_hook_table_is_the_generated_one():
     text = DOCS.read_text()
-    assert with_hook_table(text) == text, "run: python -m entropy_gym.agents.hooks_doc docs/agents.md"
+    assert with_hook_table(text) == text, (
+        "run: python -m entropy_gym.agents.hooks_doc docs/agents.md"
+    )
     assert hook_table() in text
     assert [line.split("|")[2].strip(" `") for line in hook_table().splitlines()[2:]] == list(HOOKS)
 
@@ -54,6 +56,9 @@ def test_a_user_intervention_is_refused_on_an_agent_without_its_hook():
         def on_logits(self, logits):
             return logits * 2
 
-    with pytest.raises(ConfigError, match="^intervention 'doubler' needs hook\\(s\\) logits but agent 'sac' offers: ent_coef$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^intervention 'doubler' needs hook\(s\) logits but agent 'sac' offers: ent_coef$",
+    ):
         make_agent("sac", interventions=[Doubler()])
     assert make_agent("ppo", interventions=[Doubler()]).interventions[0].name == "doubler"

@@ -92,7 +92,7 @@ def test_refused_combination_names_agent_and_intervention(agent, intervention):
 
 
 def test_unknown_intervention_name_lists_the_known_ones():
-    with pytest.raises(ConfigError, match="unknown intervention 'clipcov'.*clip_cov"):
+    with pytest.raises(ConfigError, match=r"unknown intervention 'clipcov'.*clip_cov"):
         make_agent("ppo", interventions=["clipcov"])
 
 
@@ -102,7 +102,7 @@ def test_intervention_missing_its_callback_is_refused():
         requires = frozenset({"loss"})
 
     with pytest.raises(
-        ConfigError, match="'silent' needs hook 'loss' but defines none of on_loss.*'ppo'"
+        ConfigError, match=r"'silent' needs hook 'loss' but defines none of on_loss.*'ppo'"
     ):
         make_agent("ppo", interventions=[Silent()])
 
@@ -172,7 +172,7 @@ def test_unsupported_space_is_refused_before_training(agent, task, fragments):
 def test_logits_intervention_needs_discrete_actions():
     agent = make_agent("ppo", interventions=[{"name": "temperature", "t": 2.0}])
     with pytest.raises(
-        ConfigError, match="'temperature' acts on categorical logits.*'Pendulum-v1'"
+        ConfigError, match=r"'temperature' acts on categorical logits.*'Pendulum-v1'"
     ):
         agent.setup(task_of("Pendulum-v1"), seed=0, device="cpu")
 

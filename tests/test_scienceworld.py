@@ -140,7 +140,9 @@ def test_random_agent_plays_through_the_runner_protocol():
     from entropy_gym.agents.registry import make_agent
     from entropy_gym.runner.evaluation import evaluate
 
-    results = evaluate(make_agent("random_admissible"), ENV_ID, {"max_turns": 4}, episodes=2, seed=0)
+    results = evaluate(
+        make_agent("random_admissible"), ENV_ID, {"max_turns": 4}, episodes=2, seed=0
+    )
     for r in results.episodes:
         assert r.metrics["invalid_rate"] == 0.0 and 1 <= r.metrics["turns"] <= 4
 

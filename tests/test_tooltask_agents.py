@@ -13,18 +13,20 @@ from entropy_gym.agents import ConfigError, TaskSpec, make_agent
 from entropy_gym.agents.base import StepBatch
 from entropy_gym.agents.tools.admissible import AdmissibleActions, infos_column
 from entropy_gym.agents.tools.calibration import summarize
-from entropy_gym.runner.evaluation import evaluate, make_task
-from entropy_gym.scoring.turn_entropy import episode_entropy_stats
 from entropy_gym.envs.text.tools.catalog import DIFFICULTIES, FAMILIES, OPTIMAL_CALLS, RANDOM_SCORES
 from entropy_gym.envs.text.tools.env import ToolTaskEnv
 from entropy_gym.envs.text.tools.transcript import parse_transcript
+from entropy_gym.runner.evaluation import evaluate, make_task
+from entropy_gym.scoring.turn_entropy import episode_entropy_stats
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_oracle_agent_solves_through_vector_envs(family):
     for difficulty in ("easy", "hard"):
         env_id = f"ToolTask/{family}-{difficulty}-v0"
-        results = evaluate(make_agent("tool_oracle"), env_id, episodes=6, seed=4, num_envs=3).episodes
+        results = evaluate(
+            make_agent("tool_oracle"), env_id, episodes=6, seed=4, num_envs=3
+        ).episodes
         assert len(results) == 6
         for r in results:
             assert r.total_return == 1.0
@@ -81,7 +83,11 @@ def test_random_agent_is_uniform_over_admissible_calls_with_log_n_entropy():
 def test_random_agent_is_seeded():
     def actions(seed):
         results = evaluate(
-            make_agent("random_admissible"), "ToolTask/Household-easy-v0", episodes=12, seed=seed, num_envs=4
+            make_agent("random_admissible"),
+            "ToolTask/Household-easy-v0",
+            episodes=12,
+            seed=seed,
+            num_envs=4,
         )
         return [(r.length, r.total_return, r.entropy) for r in results.episodes]
 
@@ -127,7 +133,9 @@ def test_random_success_rate_matches_random_score(family):
     for difficulty in DIFFICULTIES:
         env_id = f"ToolTask/{family}-{difficulty}-v0"
         n = 400 if difficulty == "easy" else 120
-        stats = summarize(evaluate(make_agent("random_admissible"), env_id, episodes=n, seed=777, num_envs=8))
+        stats = summarize(
+            evaluate(make_agent("random_admissible"), env_id, episodes=n, seed=777, num_envs=8)
+        )
         p = RANDOM_SCORES[env_id]
         bound = 4 * math.sqrt(p * (1 - p) / n) + 0.015
         assert abs(stats["success"] - p) <= bound, (env_id, stats["success"], p)

@@ -31,7 +31,7 @@ def test_parse_reads_first_json_object_ignoring_surrounding_text():
 
 
 def test_parse_converts_numbers_and_orders_args_by_declaration():
-    tool, values = parse_call('{"args": {"field": 7, "id": 12.0}, "tool": "get"}', TOOLS)
+    _tool, values = parse_call('{"args": {"field": 7, "id": 12.0}, "tool": "get"}', TOOLS)
     assert values == ("12", "7")
     assert parse_call('{"tool": "ls"}', TOOLS) == (LS, ())  # "args" may be omitted
 

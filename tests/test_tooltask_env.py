@@ -165,7 +165,7 @@ def test_wrong_final_call_ends_with_zero_reward(family):
         if family == "Household"
         else '{"tool": "answer", "args": {"value": "nope"}}'
     )
-    obs, reward, terminated, truncated, info = env.step(final)
+    _obs, reward, terminated, truncated, info = env.step(final)
     assert (reward, terminated, truncated) == (0.0, True, False)
     assert info["episode_metrics"]["success"] == 0.0 and info["episode_metrics"]["turns"] == 1
 

@@ -78,8 +78,14 @@ def test_llm_tool_is_listed_with_its_hooks(capsys):
 
 def test_east_last_position_is_refused():
     with pytest.raises(ConfigError, match="positions='last' is undefined; expected positions: all"):
-        make_agent({"name": "llm_tool", "interventions": [
-            {"name": "east", "vector": "smollm2-bandit-l24", "positions": "last"}]})
+        make_agent(
+            {
+                "name": "llm_tool",
+                "interventions": [
+                    {"name": "east", "vector": "smollm2-bandit-l24", "positions": "last"}
+                ],
+            }
+        )
 
 
 def test_needs_a_text_env():
@@ -165,7 +171,7 @@ def test_episode_uses_valid_calls_only_and_is_seeded(lm):
             return decision
 
         agent.act = recording_act
-        final, total, metrics = play_episode(agent, FT, seed=5, env_kwargs=kwargs)
+        final, _total, metrics = play_episode(agent, FT, seed=5, env_kwargs=kwargs)
         runs.append((final, seen, metrics))
     final, seen, metrics = runs[0]
     assert 1 <= metrics["turns"] <= 4 and metrics["invalid_rate"] == 0.0
@@ -178,8 +184,12 @@ def test_episode_uses_valid_calls_only_and_is_seeded(lm):
 @needs_model
 def test_east_on_all_positions_steers_the_scores_and_leaves_no_hook(lm):
     obs, _ = state(HH, 2)
-    steered = ready_agent(HH, interventions=[
-        {"name": "east", "vector": "smollm2-bandit-l24", "beta": 0.25, "positions": "all"}])
+    steered = ready_agent(
+        HH,
+        interventions=[
+            {"name": "east", "vector": "smollm2-bandit-l24", "beta": 0.25, "positions": "all"}
+        ],
+    )
     layer = steered.interventions[0].vector.layer
     hooks_before = len(lm.layer(layer)._forward_hooks)
     with_east = steered.candidate_scores([obs], [state(HH, 2)[1]])[0]

@@ -26,6 +26,7 @@ from entropy_gym.agents.hooks import HOOKS
 if TYPE_CHECKING:
     from entropy_gym.agents.interventions.base import Intervention
 
+
 class ConfigError(ValueError):
     """A configuration that cannot run: unknown name, bad value, or a refused combination."""
 

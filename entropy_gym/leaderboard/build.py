@@ -54,16 +54,20 @@ def select_rows(store: Store, suite: Suite) -> list[Row]:
     suite_labels = {a.label for a in suite.agents}
     rows = []
     for row in store.rows(suite.name):
-        if row.key in keys:
-            rows.append(row)
-        elif row.cell.source == "submit" and row.cell.protocol_key in protocols \
-                and row.cell.agent_label not in suite_labels:
+        if row.key in keys or (
+            row.cell.source == "submit"
+            and row.cell.protocol_key in protocols
+            and row.cell.agent_label not in suite_labels
+        ):
             rows.append(row)
     return rows
 
 
 def suite_anchors(suite: Suite) -> dict[str, Anchors]:
-    return {e.name: anchors_for(e.id, e.random_score, e.reference_score, e.reference_source) for e in suite.envs}
+    return {
+        e.name: anchors_for(e.id, e.random_score, e.reference_score, e.reference_source)
+        for e in suite.envs
+    }
 
 
 def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
@@ -91,11 +95,23 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
         seeds = [s for s in suite.seeds if all((s, t) in ok for t in tasks)]
         complete[label] = seeds
         if seeds:
-            matrices[label] = np.array([[ok[(s, t)] for t in tasks] for s in seeds], dtype=np.float64)
+            matrices[label] = np.array(
+                [[ok[(s, t)] for t in tasks] for s in seeds], dtype=np.float64
+            )
 
     aggregates = aggregate_estimates(matrices, suite.bootstrap_reps)
-    entries = [_row_entry(suite, label, labels[label], by_label[label], complete[label],
-                          aggregates.get(label), trajectories) for label in labels]
+    entries = [
+        _row_entry(
+            suite,
+            label,
+            labels[label],
+            by_label[label],
+            complete[label],
+            aggregates.get(label),
+            trajectories,
+        )
+        for label in labels
+    ]
     entries.sort(key=_rank_key)
     for rank, entry in enumerate(entries, start=1):
         entry["rank"] = rank if entry["iqm"] is not None else None
@@ -104,11 +120,15 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
     return {
         "version": RESULTS_VERSION,
         "suite": {
-            "name": suite.name, "description": suite.description, "seeds": list(suite.seeds),
+            "name": suite.name,
+            "description": suite.description,
+            "seeds": list(suite.seeds),
             "envs": [{"name": e.name, "id": e.id, "kwargs": dict(e.kwargs)} for e in suite.envs],
-            "eval_episodes": suite.eval_episodes, "num_envs": suite.num_envs,
+            "eval_episodes": suite.eval_episodes,
+            "num_envs": suite.num_envs,
             "budget": dict(suite.budget) if suite.budget else None,
-            "metrics": list(suite.metrics), "bootstrap_reps": suite.bootstrap_reps,
+            "metrics": list(suite.metrics),
+            "bootstrap_reps": suite.bootstrap_reps,
             "confidence": CONFIDENCE,
         },
         "scores": _score_kind(anchors),
@@ -124,9 +144,13 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
 
 def _row_labels(suite: Suite, rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
     """Row labels in display order (suite agents first, then submissions), with configs."""
-    labels: dict[str, dict[str, Any]] = {a.label: {"config": dict(a.config), "source": "suite"} for a in suite.agents}
+    labels: dict[str, dict[str, Any]] = {
+        a.label: {"config": dict(a.config), "source": "suite"} for a in suite.agents
+    }
     for row in sorted(rows, key=lambda r: r.cell.agent_label):
-        labels.setdefault(row.cell.agent_label, {"config": dict(row.cell.agent_config), "source": row.cell.source})
+        labels.setdefault(
+            row.cell.agent_label, {"config": dict(row.cell.agent_config), "source": row.cell.source}
+        )
     return labels
 
 
@@ -143,10 +167,20 @@ def _cell_entry(row: Row, anchors: Anchors) -> tuple[dict[str, Any], Trajectorie
     """A cell's entry in ``results.json``, and its trajectories where it finished."""
     cell: Cell = row.cell
     entry: dict[str, Any] = {
-        "key": row.key, "label": cell.agent_label, "env": cell.env_name, "env_id": cell.env_id,
-        "seed": cell.seed, "status": row.status, "reason": row.reason,
-        "return": None, "score": None, "episodes": None, "entropy": None, "collapsed": None,
-        "metrics": {}, "fit": None,
+        "key": row.key,
+        "label": cell.agent_label,
+        "env": cell.env_name,
+        "env_id": cell.env_id,
+        "seed": cell.seed,
+        "status": row.status,
+        "reason": row.reason,
+        "return": None,
+        "score": None,
+        "episodes": None,
+        "entropy": None,
+        "collapsed": None,
+        "metrics": {},
+        "fit": None,
     }
     if not row.ok or row.result is None:
         return entry, None
@@ -159,7 +193,9 @@ def _cell_entry(row: Row, anchors: Anchors) -> tuple[dict[str, Any], Trajectorie
     entry.update(
         {
             "return": mean_return,
-            "return_std": math.sqrt(math.fsum((r - mean_return) ** 2 for r in returns) / len(returns)),
+            "return_std": math.sqrt(
+                math.fsum((r - mean_return) ** 2 for r in returns) / len(returns)
+            ),
             "score": anchors.apply(mean_return),
             "episodes": len(returns),
             "mean_length": sum(result.lengths) / len(result.lengths),
@@ -174,9 +210,15 @@ def _cell_entry(row: Row, anchors: Anchors) -> tuple[dict[str, Any], Trajectorie
     return entry, Trajectories(ent["evaluation_trajectory"], ent["training_trajectory"])
 
 
-def _row_entry(suite: Suite, label: str, info: dict[str, Any], cells: list[dict[str, Any]],
-               seeds: list[int], agg: dict[str, Any] | None,
-               trajectories: dict[str, Trajectories]) -> dict[str, Any]:
+def _row_entry(
+    suite: Suite,
+    label: str,
+    info: dict[str, Any],
+    cells: list[dict[str, Any]],
+    seeds: list[int],
+    agg: dict[str, Any] | None,
+    trajectories: dict[str, Trajectories],
+) -> dict[str, Any]:
     config = info["config"]
     ok = [c for c in cells if c["status"] == "ok"]
     expected = len(suite.seeds) * len(suite.envs)
@@ -232,7 +274,9 @@ def _rank_key(entry: dict[str, Any]) -> tuple[Any, ...]:
     return (1 if incomplete else 0, -entry["iqm"], -entry["mean"], entry["label"])
 
 
-def _add_improvement(entries: list[dict[str, Any]], matrices: dict[str, np.ndarray], reps: int) -> None:
+def _add_improvement(
+    entries: list[dict[str, Any]], matrices: dict[str, np.ndarray], reps: int
+) -> None:
     """P(row > top row) with a bootstrap CI for every scored row below the top."""
     scored = [e for e in entries if e["label"] in matrices]
     if len(scored) < 2:
@@ -240,8 +284,9 @@ def _add_improvement(entries: list[dict[str, Any]], matrices: dict[str, np.ndarr
     top = scored[0]["label"]
     for entry in scored[1:]:
         label = entry["label"]
-        estimate = improvement_estimate(matrices[label], matrices[top], reps,
-                                        seed=stable_seed("improvement", label, top))
+        estimate = improvement_estimate(
+            matrices[label], matrices[top], reps, seed=stable_seed("improvement", label, top)
+        )
         entry["improvement_over_top"] = {"over": top, **estimate}
 
 
@@ -250,8 +295,13 @@ def _poi_matrix(entries: list[dict[str, Any]], matrices: dict[str, np.ndarray]) 
     labels = [e["label"] for e in entries if e["label"] in matrices]
     return {
         "labels": labels,
-        "p": [[None if x == y else probability_of_improvement(matrices[x], matrices[y]) for y in labels]
-              for x in labels],
+        "p": [
+            [
+                None if x == y else probability_of_improvement(matrices[x], matrices[y])
+                for y in labels
+            ]
+            for x in labels
+        ],
     }
 
 
@@ -271,8 +321,11 @@ def _fits(tasks: list[str], cells: list[dict[str, Any]]) -> dict[str, Any]:
     """Per env: ``R = -a exp(H) + b`` across all finished cells with an entropy."""
     out = {}
     for task in tasks:
-        pairs = [(c["entropy"], c["return"]) for c in cells
-                 if c["env"] == task and c["status"] == "ok" and c["entropy"] is not None]
+        pairs = [
+            (c["entropy"], c["return"])
+            for c in cells
+            if c["env"] == task and c["status"] == "ok" and c["entropy"] is not None
+        ]
         fit = fit_entropy_return([p[0] for p in pairs], [p[1] for p in pairs])
         out[task] = {"pairs": "cells", "fit": fit.to_dict() if fit else None, "n": len(pairs)}
     return out
@@ -291,6 +344,7 @@ def _score_kind(anchors: dict[str, Anchors]) -> dict[str, Any]:
 
 def _provenance_summary(rows: Sequence[Row]) -> dict[str, Any]:
     """Distinct provenance values over the rows (timings are in provenance.json)."""
+
     def distinct(values: Iterable[Any]) -> list[Any]:
         seen: list[Any] = []
         for v in values:

@@ -34,7 +34,9 @@ def compare(committed: dict[str, Any], fresh: dict[str, Any]) -> CheckReport:
     for label in [lab for lab in old if lab in new]:
         o, n = old[label], new[label]
         if o["cells_failed"] != n["cells_failed"]:
-            report.problems.append(f"{label}: {n['cells_failed']} failed cells, committed {o['cells_failed']}")
+            report.problems.append(
+                f"{label}: {n['cells_failed']} failed cells, committed {o['cells_failed']}"
+            )
         if o["iqm"] is None or n["iqm"] is None:
             if (o["iqm"] is None) != (n["iqm"] is None):
                 report.problems.append(f"{label}: IQM {n['iqm']} but committed {o['iqm']}")
@@ -43,8 +45,12 @@ def compare(committed: dict[str, Any], fresh: dict[str, Any]) -> CheckReport:
         inside = lo - 1e-9 * max(1.0, abs(lo)) <= n["iqm"] <= hi + 1e-9 * max(1.0, abs(hi))
         same = n["iqm"] == o["iqm"]
         verdict = "identical" if same else ("within CI" if inside else "OUTSIDE CI")
-        report.lines.append(f"{label}: IQM {n['iqm']:.6g} vs committed {o['iqm']:.6g} "
-                            f"[{lo:.6g}, {hi:.6g}]: {verdict}")
+        report.lines.append(
+            f"{label}: IQM {n['iqm']:.6g} vs committed {o['iqm']:.6g} "
+            f"[{lo:.6g}, {hi:.6g}]: {verdict}"
+        )
         if not inside:
-            report.problems.append(f"{label}: IQM {n['iqm']:.6g} outside the committed CI [{lo:.6g}, {hi:.6g}]")
+            report.problems.append(
+                f"{label}: IQM {n['iqm']:.6g} outside the committed CI [{lo:.6g}, {hi:.6g}]"
+            )
     return report

@@ -18,8 +18,14 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def to_markdown(results: dict[str, Any]) -> str:
     s = results["suite"]
-    lines = [f"# Leaderboard: {s['name']}", "", s["description"], "",
-             f"{results['scores']['note'].capitalize()}. {table.protocol_line(results)}", ""]
+    lines = [
+        f"# Leaderboard: {s['name']}",
+        "",
+        s["description"],
+        "",
+        f"{results['scores']['note'].capitalize()}. {table.protocol_line(results)}",
+        "",
+    ]
     lines += _md_table(table.header(results), table.rows(results))
     lines += ["", "## Score per env (mean over seeds)", ""]
     lines += _md_table(table.per_env_header(results), table.per_env_rows(results))
@@ -33,15 +39,23 @@ def to_markdown(results: dict[str, Any]) -> str:
     norms = [(env, n) for env, n in results["normalisation"].items() if n["normalised"]]
     if norms:
         lines += ["", "## Normalisation anchors", ""]
-        lines += [f"- {env}: random {table.fmt(n['random'])}, reference {table.fmt(n['reference'])} "
-                  f"({n['source']})" for env, n in norms]
+        lines += [
+            f"- {env}: random {table.fmt(n['random'])}, reference {table.fmt(n['reference'])} "
+            f"({n['source']})"
+            for env, n in norms
+        ]
     plots = results.get("plots") or []
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
     p = results["provenance"]
-    lines += ["", "## Provenance", "",
-              f"entropy-gym {', '.join(map(str, p['package_version']))}; git commit "
-              f"{', '.join(str(c) for c in p['git_commit'])} (dirty: {', '.join(map(str, p['git_dirty']))}); "
-              f"device {', '.join(map(str, p['device']))}; python {', '.join(map(str, p['python']))}; "
-              f"{', '.join(map(str, p['platform']))}. Per-cell provenance: `provenance.json`.", ""]
+    lines += [
+        "",
+        "## Provenance",
+        "",
+        f"entropy-gym {', '.join(map(str, p['package_version']))}; git commit "
+        f"{', '.join(str(c) for c in p['git_commit'])} (dirty: {', '.join(map(str, p['git_dirty']))}); "
+        f"device {', '.join(map(str, p['device']))}; python {', '.join(map(str, p['python']))}; "
+        f"{', '.join(map(str, p['platform']))}. Per-cell provenance: `provenance.json`.",
+        "",
+    ]
     return "\n".join(lines)

@@ -26,8 +26,10 @@ def _pyplot() -> Any:
     except ImportError as err:
         from entropy_gym.agents.base import ConfigError
 
-        raise ConfigError(f"leaderboard plots need matplotlib ({err}); "
-                          "install it with: pip install 'entropy-gym[stats]'") from None
+        raise ConfigError(
+            f"leaderboard plots need matplotlib ({err}); "
+            "install it with: pip install 'entropy-gym[stats]'"
+        ) from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
@@ -93,7 +95,14 @@ def _aggregates(results: dict[str, Any]) -> Any:
     for ax, (stat, title) in zip(axes, (("iqm", "IQM"), ("mean", "Mean"))):
         for y, row in zip(ys, rows):
             lo, hi = row[f"{stat}_ci"]
-            ax.plot([lo, hi], [y, y], color=colors[row["label"]], linewidth=6, alpha=0.6, solid_capstyle="butt")
+            ax.plot(
+                [lo, hi],
+                [y, y],
+                color=colors[row["label"]],
+                linewidth=6,
+                alpha=0.6,
+                solid_capstyle="butt",
+            )
             ax.plot([row[stat]], [y], marker="|", color="black", markersize=12)
         ax.set_title(title)
         ax.set_xlabel(results["scores"]["kind"] + " score")
@@ -113,7 +122,9 @@ def _profile(results: dict[str, Any]) -> Any:
     for label, prof in profiles.items():
         tau = np.asarray(prof["tau"])
         ax.plot(tau, prof["fraction"], color=colors[label], label=label)
-        ax.fill_between(tau, prof["lower"], prof["upper"], color=colors[label], alpha=0.2, linewidth=0)
+        ax.fill_between(
+            tau, prof["lower"], prof["upper"], color=colors[label], alpha=0.2, linewidth=0
+        )
     ax.set_xlabel(f"{results['scores']['kind']} score tau")
     ax.set_ylabel("fraction of runs with score > tau")
     ax.set_ylim(-0.02, 1.02)
@@ -144,21 +155,34 @@ def _entropy_return(results: dict[str, Any]) -> Any:
         mine = [c for c in cells if c["env"] == task]
         for label in dict.fromkeys(c["label"] for c in mine):
             pts = [(c["entropy"], c["return"]) for c in mine if c["label"] == label]
-            ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=14, color=colors[label], label=label)
+            ax.scatter(
+                [p[0] for p in pts], [p[1] for p in pts], s=14, color=colors[label], label=label
+            )
         fit = (results["fits"].get(task) or {}).get("fit")
         if fit:
             hs = np.array([c["entropy"] for c in mine])
             grid = np.linspace(hs.min(), hs.max(), 50)
-            ax.plot(grid, -fit["a"] * np.exp(grid) + fit["b"], color="black", linewidth=1,
-                    label=f"fit a={fit['a']:.3g}, b={fit['b']:.3g}")
+            ax.plot(
+                grid,
+                -fit["a"] * np.exp(grid) + fit["b"],
+                color="black",
+                linewidth=1,
+                label=f"fit a={fit['a']:.3g}, b={fit['b']:.3g}",
+            )
         ax.set_title(task, fontsize=8)
         ax.set_xlabel("mean action entropy H (nats)")
         ax.set_ylabel("mean return R")
-    for ax in axes.ravel()[len(tasks):]:
+    for ax in axes.ravel()[len(tasks) :]:
         ax.set_visible(False)
     handles, names = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=min(4, len(names)), frameon=False,
-               bbox_to_anchor=(0.5, -0.02 - 0.03 * math.ceil(len(names) / 4)))
+    fig.legend(
+        handles,
+        names,
+        loc="lower center",
+        ncol=min(4, len(names)),
+        frameon=False,
+        bbox_to_anchor=(0.5, -0.02 - 0.03 * math.ceil(len(names) / 4)),
+    )
     fig.tight_layout()
     return fig
 
@@ -176,11 +200,17 @@ def _trajectory_figure(results: dict[str, Any], key: str, xlabel: str) -> Any:
         for row in rows:
             traj = row["per_task"][task][key]
             if traj:
-                ax.plot(np.arange(len(traj)), traj, color=colors[row["label"]], label=row["label"], linewidth=1)
+                ax.plot(
+                    np.arange(len(traj)),
+                    traj,
+                    color=colors[row["label"]],
+                    label=row["label"],
+                    linewidth=1,
+                )
         ax.set_title(task, fontsize=8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("entropy (nats)")
-    for ax in axes.ravel()[len(tasks):]:
+    for ax in axes.ravel()[len(tasks) :]:
         ax.set_visible(False)
     axes.ravel()[0].legend(loc="best", frameon=False, fontsize=7)
     fig.tight_layout()

@@ -39,19 +39,31 @@ def cell_provenance(rows: Sequence[Row]) -> list[dict[str, Any]]:
     out = []
     for row in sorted(rows, key=lambda r: r.key):
         result = row.result
-        out.append({
-            "key": row.key, "label": row.cell.agent_label, "env": row.cell.env_name,
-            "env_id": row.cell.env_id, "env_kwargs": dict(row.cell.env_kwargs),
-            "env_spec": result.env.spec if result else None, "seed": row.cell.seed,
-            "budget": row.cell.budget, "num_envs": row.cell.num_envs,
-            "eval_episodes": row.cell.eval_episodes, "source": row.cell.source,
-            "agent_config": dict(result.agent.config) if result and result.agent.config
-            else dict(row.cell.agent_config),
-            "agent_config_hash": result.agent.config_hash if result else None,
-            "status": row.status, "reason": row.reason, "wall_time_s": row.wall_time_s,
-            "timing": result.timing.to_dict() if result else None, "finished_at": row.finished_at,
-            **row.provenance,
-        })
+        out.append(
+            {
+                "key": row.key,
+                "label": row.cell.agent_label,
+                "env": row.cell.env_name,
+                "env_id": row.cell.env_id,
+                "env_kwargs": dict(row.cell.env_kwargs),
+                "env_spec": result.env.spec if result else None,
+                "seed": row.cell.seed,
+                "budget": row.cell.budget,
+                "num_envs": row.cell.num_envs,
+                "eval_episodes": row.cell.eval_episodes,
+                "source": row.cell.source,
+                "agent_config": dict(result.agent.config)
+                if result and result.agent.config
+                else dict(row.cell.agent_config),
+                "agent_config_hash": result.agent.config_hash if result else None,
+                "status": row.status,
+                "reason": row.reason,
+                "wall_time_s": row.wall_time_s,
+                "timing": result.timing.to_dict() if result else None,
+                "finished_at": row.finished_at,
+                **row.provenance,
+            }
+        )
     return out
 
 
@@ -70,7 +82,9 @@ def publish(suite: Suite, rows: Sequence[Row], root: str | Path = DEFAULT_ROOT) 
     return results
 
 
-def publish_from_store(suite: Suite, store: Store, root: str | Path = DEFAULT_ROOT) -> dict[str, Any]:
+def publish_from_store(
+    suite: Suite, store: Store, root: str | Path = DEFAULT_ROOT
+) -> dict[str, Any]:
     return publish(suite, select_rows(store, suite), root)
 
 
@@ -78,5 +92,7 @@ def load_results(suite_name: str, root: str | Path = DEFAULT_ROOT) -> dict[str, 
     """A published ``results.json``; ``FileNotFoundError`` names what to run."""
     path = Path(root) / suite_name / "results.json"
     if not path.is_file():
-        raise FileNotFoundError(f"no leaderboard at {path}; run `entropy-gym run {suite_name}` first")
+        raise FileNotFoundError(
+            f"no leaderboard at {path}; run `entropy-gym run {suite_name}` first"
+        )
     return json.loads(path.read_text())

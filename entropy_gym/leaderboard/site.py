@@ -72,8 +72,12 @@ def _table(header: list[str], rows: list[list[str]], cls: str) -> str:
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
-            numeric = i == 0 or cell[:1].isdigit() or cell[:1] in "-+" and cell[1:2].isdigit()
-            cells.append(f'<td class="num">{html.escape(cell)}</td>' if numeric else f"<td>{html.escape(cell)}</td>")
+            numeric = i == 0 or cell[:1].isdigit() or (cell[:1] in "-+" and cell[1:2].isdigit())
+            cells.append(
+                f'<td class="num">{html.escape(cell)}</td>'
+                if numeric
+                else f"<td>{html.escape(cell)}</td>"
+            )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f'<table class="{cls} sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -93,20 +97,30 @@ def _suite_section(results: dict[str, Any]) -> str:
     ]
     typed = table.by_type(results)
     if typed:
-        parts += ["<h3>By stochasticity type</h3>", f'<p class="note">{html.escape(table.BY_TYPE_NOTE)}</p>',
-                  _table(*typed, "by-type")]
+        parts += [
+            "<h3>By stochasticity type</h3>",
+            f'<p class="note">{html.escape(table.BY_TYPE_NOTE)}</p>',
+            _table(*typed, "by-type"),
+        ]
     for plot in results.get("plots") or []:
         src = f"../{name}/{plot}"
-        parts.append(f'<figure><img class="plot" src="{html.escape(src)}" alt="{html.escape(plot)}">'
-                     f"<figcaption>{html.escape(PLOTS.get(plot, plot))}</figcaption></figure>")
+        parts.append(
+            f'<figure><img class="plot" src="{html.escape(src)}" alt="{html.escape(plot)}">'
+            f"<figcaption>{html.escape(PLOTS.get(plot, plot))}</figcaption></figure>"
+        )
     fails = table.failures(results)
     if fails:
-        parts.append("<h3>Failed cells</h3><ul class=\"failures\">"
-                     + "".join(f"<li>{html.escape(f)}</li>" for f in fails) + "</ul>")
+        parts.append(
+            '<h3>Failed cells</h3><ul class="failures">'
+            + "".join(f"<li>{html.escape(f)}</li>" for f in fails)
+            + "</ul>"
+        )
     prov = json.dumps(results["provenance"], indent=1)
-    parts.append(f"<details><summary>Provenance</summary><pre><code>{html.escape(prov)}</code></pre>"
-                 f'<p>Per-cell provenance: <a href="../{html.escape(name)}/provenance.json">provenance.json</a>, '
-                 f'results: <a href="../{html.escape(name)}/results.json">results.json</a>.</p></details>')
+    parts.append(
+        f"<details><summary>Provenance</summary><pre><code>{html.escape(prov)}</code></pre>"
+        f'<p>Per-cell provenance: <a href="../{html.escape(name)}/provenance.json">provenance.json</a>, '
+        f'results: <a href="../{html.escape(name)}/results.json">results.json</a>.</p></details>'
+    )
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -119,8 +133,10 @@ def write_site(root: str | Path = DEFAULT_LEADERBOARDS) -> Path:
         if path.parent.name == "site":
             continue
         suites.append(json.loads(path.read_text()))
-    nav = "".join(f'<a href="#suite-{html.escape(r["suite"]["name"])}">{html.escape(r["suite"]["name"])}</a>'
-                  for r in suites)
+    nav = "".join(
+        f'<a href="#suite-{html.escape(r["suite"]["name"])}">{html.escape(r["suite"]["name"])}</a>'
+        for r in suites
+    )
     body = "\n".join(_suite_section(r) for r in suites) or "<p>No leaderboards yet.</p>"
     page = f"""<!DOCTYPE html>
 <html lang="en">

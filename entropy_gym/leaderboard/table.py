@@ -28,8 +28,17 @@ def with_ci(value: float | None, ci: list[float] | None) -> str:
 
 
 def header(results: dict[str, Any]) -> list[str]:
-    return ["rank", "agent", "intervention", "IQM [95% CI]", "mean [95% CI]", "entropy (nats)",
-            "collapsed", "cells failed", *results["suite"]["metrics"]]
+    return [
+        "rank",
+        "agent",
+        "intervention",
+        "IQM [95% CI]",
+        "mean [95% CI]",
+        "entropy (nats)",
+        "collapsed",
+        "cells failed",
+        *results["suite"]["metrics"],
+    ]
 
 
 def rows(results: dict[str, Any]) -> list[list[str]]:
@@ -39,13 +48,19 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
         if r["cells_missing"]:
             failed += f" ({r['cells_missing']} missing)"
         collapsed = f"{r['collapsed']}/{r['collapse_known']}" if r["collapse_known"] else "-"
-        out.append([
-            str(r["rank"]) if r["rank"] is not None else "-",
-            r["label"], r["intervention"],
-            with_ci(r["iqm"], r["iqm_ci"]), with_ci(r["mean"], r["mean_ci"]),
-            fmt(r["entropy"]), collapsed, failed,
-            *[fmt(r["metrics"].get(m)) for m in results["suite"]["metrics"]],
-        ])
+        out.append(
+            [
+                str(r["rank"]) if r["rank"] is not None else "-",
+                r["label"],
+                r["intervention"],
+                with_ci(r["iqm"], r["iqm_ci"]),
+                with_ci(r["mean"], r["mean_ci"]),
+                fmt(r["entropy"]),
+                collapsed,
+                failed,
+                *[fmt(r["metrics"].get(m)) for m in results["suite"]["metrics"]],
+            ]
+        )
     return out
 
 
@@ -94,8 +109,11 @@ def by_type(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None
         cells = [r["label"]]
         ratios = (r.get("robustness") or {}).get("by_type", {})
         for kind in kinds:
-            scores = [r["per_task"][t]["score"] for t, (_, k) in typed.items()
-                      if k == kind and r["per_task"].get(t, {}).get("score") is not None]
+            scores = [
+                r["per_task"][t]["score"]
+                for t, (_, k) in typed.items()
+                if k == kind and r["per_task"].get(t, {}).get("score") is not None
+            ]
             text = fmt(sum(scores) / len(scores)) if scores else "-"
             if kind != PLAIN_TYPE and ratios.get(kind) is not None:
                 text += f" (x{ratios[kind]:.2f})"
@@ -104,19 +122,26 @@ def by_type(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None
     return ["agent", *[f"type {k}" for k in kinds]], out
 
 
-BY_TYPE_NOTE = ("Mean score per stochasticity type; (xR): robustness, the type's score over the "
-                "plain type-3.1 score of the same game (shown where that is above random).")
+BY_TYPE_NOTE = (
+    "Mean score per stochasticity type; (xR): robustness, the type's score over the "
+    "plain type-3.1 score of the same game (shown where that is above random)."
+)
 
 
 def failures(results: dict[str, Any]) -> list[str]:
-    return [f"{c['label']} on {c['env']} seed {c['seed']}: {c['reason']}"
-            for c in results["cells"] if c["status"] == "failed"]
+    return [
+        f"{c['label']} on {c['env']} seed {c['seed']}: {c['reason']}"
+        for c in results["cells"]
+        if c["status"] == "failed"
+    ]
 
 
 def protocol_line(results: dict[str, Any]) -> str:
     s = results["suite"]
     budget = ", ".join(f"{k}={v}" for k, v in (s["budget"] or {}).items()) or "none (no training)"
-    return (f"{len(s['envs'])} envs x {len(s['seeds'])} seeds, {s['eval_episodes']} evaluation episodes "
-            f"per cell on {s['num_envs']} vector envs, training budget {budget}; IQM and mean over "
-            f"seeds x envs with {int(s['confidence'] * 100)}% stratified bootstrap CIs "
-            f"({s['bootstrap_reps']} replications, seeds resampled within each env).")
+    return (
+        f"{len(s['envs'])} envs x {len(s['seeds'])} seeds, {s['eval_episodes']} evaluation episodes "
+        f"per cell on {s['num_envs']} vector envs, training budget {budget}; IQM and mean over "
+        f"seeds x envs with {int(s['confidence'] * 100)}% stratified bootstrap CIs "
+        f"({s['bootstrap_reps']} replications, seeds resampled within each env)."
+    )

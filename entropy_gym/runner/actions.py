@@ -20,7 +20,9 @@ class InvalidDecision(Exception):
     """The agent's output cannot be stepped; the message says what was wrong."""
 
 
-def check_decision(decision: Any, n: int, space: gym.Space, *, text_ok: bool) -> tuple[Any, np.ndarray | None]:
+def check_decision(
+    decision: Any, n: int, space: gym.Space, *, text_ok: bool
+) -> tuple[Any, np.ndarray | None]:
     """``(actions, entropy)`` ready to step, or :class:`~entropy_gym.runner.failure.CellFailure`.
 
     ``actions`` must hold ``n`` entries inside ``space`` (or strings, where ``text_ok``);
@@ -38,8 +40,14 @@ def check_decision(decision: Any, n: int, space: gym.Space, *, text_ok: bool) ->
 
 def check_actions(actions: Any, n: int, space: gym.Space, *, text_ok: bool) -> Any:
     """The batch of actions, checked against ``space`` (see :func:`check_decision`)."""
-    if isinstance(actions, np.ndarray) and actions.ndim == 1 and actions.size and (
-        actions.dtype.kind in "US" or (actions.dtype == object and all(isinstance(a, str) for a in actions))
+    if (
+        isinstance(actions, np.ndarray)
+        and actions.ndim == 1
+        and actions.size
+        and (
+            actions.dtype.kind in "US"
+            or (actions.dtype == object and all(isinstance(a, str) for a in actions))
+        )
     ):
         actions = [str(a) for a in actions]  # a NumPy array of replies is a list of replies
     if isinstance(actions, (list, tuple)) and actions and all(isinstance(a, str) for a in actions):
@@ -50,17 +58,26 @@ def check_actions(actions: Any, n: int, space: gym.Space, *, text_ok: bool) -> A
         if isinstance(space, gym.spaces.Text):
             for i, a in enumerate(actions):
                 if not space.contains(a):
-                    raise InvalidDecision(f"an action outside the action space {space} (env {i}: {a!r})")
+                    raise InvalidDecision(
+                        f"an action outside the action space {space} (env {i}: {a!r})"
+                    )
         return list(actions)
-    if isinstance(space, (gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary, gym.spaces.Box)):
+    if isinstance(
+        space,
+        (gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary, gym.spaces.Box),
+    ):
         arr = np.asarray(actions)
         if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-            raise InvalidDecision(f"non-numeric actions of dtype {arr.dtype} for the action space {space}")
+            raise InvalidDecision(
+                f"non-numeric actions of dtype {arr.dtype} for the action space {space}"
+            )
         if np.issubdtype(arr.dtype, np.floating) and np.isnan(arr).any():
             raise InvalidDecision(f"a NaN action (env {_first(np.isnan(arr))})")
         shape = (n, *space.shape)
         if arr.shape != shape:
-            raise InvalidDecision(f"actions of shape {arr.shape}, expected {shape} for {n} envs of {space}")
+            raise InvalidDecision(
+                f"actions of shape {arr.shape}, expected {shape} for {n} envs of {space}"
+            )
         _check_numeric(arr, space)
         return arr
     if len(actions) != n:
@@ -75,10 +92,15 @@ def _check_numeric(arr: np.ndarray, space: gym.Space) -> None:
     if isinstance(space, gym.spaces.Box):
         bad = ~np.isfinite(arr) | (arr < space.low) | (arr > space.high)
     else:
-        if not np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool:
-            if not np.array_equal(arr, np.round(arr)):
-                i = _first(arr != np.round(arr))
-                raise InvalidDecision(f"a non-integer action for {space} (env {i}: {arr[i].tolist()!r})")
+        if (
+            not np.issubdtype(arr.dtype, np.integer)
+            and arr.dtype != bool
+            and not np.array_equal(arr, np.round(arr))
+        ):
+            i = _first(arr != np.round(arr))
+            raise InvalidDecision(
+                f"a non-integer action for {space} (env {i}: {arr[i].tolist()!r})"
+            )
         if isinstance(space, gym.spaces.Discrete):
             bad = (arr < space.start) | (arr >= space.start + space.n)
         elif isinstance(space, gym.spaces.MultiDiscrete):
@@ -87,7 +109,9 @@ def _check_numeric(arr: np.ndarray, space: gym.Space) -> None:
             bad = (arr != 0) & (arr != 1)
     if bad.any():
         i = _first(bad)
-        raise InvalidDecision(f"an action outside the action space {space} (env {i}: {arr[i].tolist()!r})")
+        raise InvalidDecision(
+            f"an action outside the action space {space} (env {i}: {arr[i].tolist()!r})"
+        )
 
 
 def _first(mask: np.ndarray) -> int:

@@ -61,7 +61,9 @@ class LocalBackend:
     def __init__(self, workers: int) -> None:
         self.workers = workers
 
-    def run(self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None) -> Iterator[Outcome]:
+    def run(
+        self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None
+    ) -> Iterator[Outcome]:
         ctx = worker_context(agent_modules(cells))
         pending = deque(cells)
         running: list[CellProcess] = []
@@ -73,7 +75,9 @@ class LocalBackend:
                     if on_start:
                         on_start(proc.cell)
                 timeout = max(0.0, min(p.deadline for p in running) - time.monotonic())
-                multiprocessing.connection.wait([w for p in running for w in p.waitables()], timeout)
+                multiprocessing.connection.wait(
+                    [w for p in running for w in p.waitables()], timeout
+                )
                 now = time.monotonic()
                 for proc in list(running):
                     outcome = proc.poll(now)
@@ -103,15 +107,19 @@ class RayBackend:
         try:
             import ray
         except ImportError:
-            raise ConfigError("--backend ray needs the 'ray' package (pip install 'entropy-gym[ray]')") from None
+            raise ConfigError(
+                "--backend ray needs the 'ray' package (pip install 'entropy-gym[ray]')"
+            ) from None
         if ray.is_initialized():
             return False
         import entropy_gym
 
         package_dir = str(Path(entropy_gym.__file__).resolve().parent)
         kwargs: dict[str, Any] = {
-            "include_dashboard": False, "log_to_driver": False,
-            "logging_level": logging.ERROR, "configure_logging": True,
+            "include_dashboard": False,
+            "log_to_driver": False,
+            "logging_level": logging.ERROR,
+            "configure_logging": True,
         }
         if self.address:
             kwargs["address"] = self.address
@@ -134,7 +142,9 @@ class RayBackend:
                 os.environ["PYTHONPATH"] = saved
         return True
 
-    def run(self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None) -> Iterator[Outcome]:
+    def run(
+        self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None
+    ) -> Iterator[Outcome]:
         if not cells:
             return
         import ray
@@ -157,9 +167,12 @@ class RayBackend:
                         try:
                             outcome = Outcome.from_dict(ray.get(ref))
                         except Exception as err:  # the Ray worker itself died
-                            outcome = failed(cell, f"the Ray task failed: {type(err).__name__}: "
-                                             f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}",
-                                             device=device)
+                            outcome = failed(
+                                cell,
+                                f"the Ray task failed: {type(err).__name__}: "
+                                f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}",
+                                device=device,
+                            )
                         if queue and on_start:
                             on_start(queue.popleft())
                         yield outcome

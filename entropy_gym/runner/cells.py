@@ -52,7 +52,11 @@ class Cell:
     @property
     def key(self) -> str:
         """Stable identity of the cell's result: agent label and config plus the protocol."""
-        identity = {"agent_label": self.agent_label, "agent_config": dict(self.agent_config), **self.protocol}
+        identity = {
+            "agent_label": self.agent_label,
+            "agent_config": dict(self.agent_config),
+            **self.protocol,
+        }
         if self.extra:  # e.g. a submitted file's sha256: changed code is a new cell
             identity["extra"] = dict(self.extra)
         return config_hash(identity)
@@ -68,8 +72,14 @@ class Cell:
         return f"{self.agent_label} on {self.env_name} seed {self.seed}"
 
 
-def expand(suite: Suite, agents: Any = None, *, source: str = "suite",
-           memory_limit_mb: int | None = None, time_limit_s: float | None = None) -> list[Cell]:
+def expand(
+    suite: Suite,
+    agents: Any = None,
+    *,
+    source: str = "suite",
+    memory_limit_mb: int | None = None,
+    time_limit_s: float | None = None,
+) -> list[Cell]:
     """Cells of ``suite`` in a fixed order (agent, env, seed); ``agents`` replaces the suite's
     agents (``submit`` scores a user's agent on the suite's envs and seeds)."""
     rows = suite.agents if agents is None else agents

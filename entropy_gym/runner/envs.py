@@ -28,7 +28,9 @@ def resolve_env_id(env_id: str) -> gym.envs.registration.EnvSpec:
         try:
             importlib.import_module(module)
         except ImportError as err:
-            raise ConfigError(f"env id {env_id!r}: cannot import module {module!r} ({err})") from None
+            raise ConfigError(
+                f"env id {env_id!r}: cannot import module {module!r} ({err})"
+            ) from None
     namespace = name.split("/", 1)[0] if "/" in name else None
     if namespace in PLUGIN_NAMESPACES and name not in gym.registry:
         plugin = PLUGIN_NAMESPACES[namespace]

@@ -75,7 +75,9 @@ def task_of(env: gym.Env, env_id: str, env_kwargs: Mapping[str, Any], num_envs: 
     )
 
 
-def make_task(env_id: str, env_kwargs: Mapping[str, Any] | None = None, num_envs: int = 1) -> TaskSpec:
+def make_task(
+    env_id: str, env_kwargs: Mapping[str, Any] | None = None, num_envs: int = 1
+) -> TaskSpec:
     """The :class:`TaskSpec` of ``env_id`` without playing it (one env is built and closed)."""
     kwargs = dict(env_kwargs or {})
     env = make_env(env_id, kwargs)
@@ -92,8 +94,14 @@ class TaskEnvs:
     observations; ``accepts_text`` says whether the envs take string replies.
     """
 
-    def __init__(self, env_id: str, env_kwargs: Mapping[str, Any] | None = None, *,
-                 num_envs: int = 1, seed: int = 0) -> None:
+    def __init__(
+        self,
+        env_id: str,
+        env_kwargs: Mapping[str, Any] | None = None,
+        *,
+        num_envs: int = 1,
+        seed: int = 0,
+    ) -> None:
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         self.env_id, self.env_kwargs, self.seed = env_id, dict(env_kwargs or {}), int(seed)
@@ -109,7 +117,9 @@ class TaskEnvs:
         except BaseException:
             self.vec.close()
             raise
-        self.accepts_text = accepts_text(env_id, self.task.observation_space, self.task.action_space)
+        self.accepts_text = accepts_text(
+            env_id, self.task.observation_space, self.task.action_space
+        )
 
     @property
     def num_envs(self) -> int:
@@ -157,10 +167,15 @@ class Evaluation:
     def mean_metrics(self) -> dict[str, float]:
         """Each episode metric averaged over the episodes that report it."""
         names = sorted({k for e in self.episodes for k in e.metrics})
-        return {k: float(np.mean([e.metrics[k] for e in self.episodes if k in e.metrics])) for k in names}
+        return {
+            k: float(np.mean([e.metrics[k] for e in self.episodes if k in e.metrics]))
+            for k in names
+        }
 
 
-def play(agent: Agent, envs: TaskEnvs, episodes: int, *, on_step: StepCallback | None = None) -> Evaluation:
+def play(
+    agent: Agent, envs: TaskEnvs, episodes: int, *, on_step: StepCallback | None = None
+) -> Evaluation:
     """Step ``agent`` (already set up for ``envs.task``) on ``envs`` until every env has
     finished its quota of ``episodes`` (see the module docstring)."""
     if episodes < 1:
@@ -196,17 +211,32 @@ def play(agent: Agent, envs: TaskEnvs, episodes: int, *, on_step: StepCallback |
             final_metrics = (infos.get("final_info") or {}).get("episode_metrics")
             for i in np.flatnonzero(done):
                 if counting[i]:
-                    finished[i].append(Episode(int(i), float(ep_return[i]), int(ep_length[i]),
-                                               metrics_of(final_metrics, int(i)), tuple(ep_entropy[i])))
+                    finished[i].append(
+                        Episode(
+                            int(i),
+                            float(ep_return[i]),
+                            int(ep_length[i]),
+                            metrics_of(final_metrics, int(i)),
+                            tuple(ep_entropy[i]),
+                        )
+                    )
                     counted[i] += 1
                 ep_return[i], ep_length[i], ep_entropy[i] = 0.0, 0, []
         obs = next_obs
     return Evaluation(tuple(e for slot in finished for e in slot), steps)
 
 
-def evaluate(agent: Agent, env_id: str, env_kwargs: Mapping[str, Any] | None = None, *, episodes: int,
-             seed: int = 0, num_envs: int = 1, device: str = "cpu",
-             on_step: StepCallback | None = None) -> Evaluation:
+def evaluate(
+    agent: Agent,
+    env_id: str,
+    env_kwargs: Mapping[str, Any] | None = None,
+    *,
+    episodes: int,
+    seed: int = 0,
+    num_envs: int = 1,
+    device: str = "cpu",
+    on_step: StepCallback | None = None,
+) -> Evaluation:
     """Set ``agent`` up with ``seed`` on ``num_envs`` envs of ``env_id`` (reset from ``seed``)
     and :func:`play` ``episodes`` episodes: a runner cell's evaluation without training."""
     with TaskEnvs(env_id, env_kwargs, num_envs=num_envs, seed=seed) as envs:
@@ -229,7 +259,9 @@ def metrics_of(final_metrics: Any, i: int) -> dict[str, float]:
         try:
             out[name] = float(values[i])
         except (TypeError, ValueError):
-            raise CellFailure(f"env published a non-numeric episode metric {name!r}: {values[i]!r}") from None
+            raise CellFailure(
+                f"env published a non-numeric episode metric {name!r}: {values[i]!r}"
+            ) from None
     return out
 
 

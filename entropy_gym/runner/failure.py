@@ -11,7 +11,9 @@ from contextlib import contextmanager
 class CellFailure(Exception):
     """A cell that cannot finish; ``reason`` is one line, ``detail`` a traceback if any."""
 
-    def __init__(self, reason: str, detail: str | None = None, *, out_of_memory: bool = False) -> None:
+    def __init__(
+        self, reason: str, detail: str | None = None, *, out_of_memory: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason, self.detail, self.out_of_memory = reason, detail, out_of_memory
 

@@ -17,8 +17,16 @@ from typing import Any
 
 #: Distributions whose versions every row records, where installed.
 LIBRARIES = (
-    "numpy", "gymnasium", "ale-py", "torch", "stable-baselines3", "sb3-contrib",
-    "transformers", "mujoco", "rliable", "ray",
+    "numpy",
+    "gymnasium",
+    "ale-py",
+    "torch",
+    "stable-baselines3",
+    "sb3-contrib",
+    "transformers",
+    "mujoco",
+    "rliable",
+    "ray",
 )
 
 
@@ -50,8 +58,13 @@ def git_state() -> dict[str, Any]:
 
     def git(*args: str) -> str | None:
         try:
-            out = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
-                                 text=True, timeout=10, check=True)
+            out = subprocess.run(
+                ["git", "-C", str(root), *args],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return out.stdout.strip()

@@ -90,7 +90,11 @@ class AgentInfo:
     hooks: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"config": dict(self.config), "config_hash": self.config_hash, "hooks": list(self.hooks)}
+        return {
+            "config": dict(self.config),
+            "config_hash": self.config_hash,
+            "hooks": list(self.hooks),
+        }
 
 
 @dataclass(frozen=True)
@@ -140,10 +144,17 @@ class CellResult:
             raise CellFailure("env returned a non-finite reward (episode return is NaN or inf)")
         names = sorted({k for e in episodes for k in e.metrics})
         per_episode = {k: [e.metrics.get(k) for e in episodes] for k in names}
-        means = {k: float(np.mean([v for v in vals if v is not None])) for k, vals in per_episode.items()}
-        return cls(returns=returns, lengths=[e.length for e in episodes], metrics=means,
-                   episode_metrics=per_episode, entropy=EntropySummary.of([list(e.entropy) for e in episodes]),
-                   **rest)
+        means = {
+            k: float(np.mean([v for v in vals if v is not None])) for k, vals in per_episode.items()
+        }
+        return cls(
+            returns=returns,
+            lengths=[e.length for e in episodes],
+            metrics=means,
+            episode_metrics=per_episode,
+            entropy=EntropySummary.of([list(e.entropy) for e in episodes]),
+            **rest,
+        )
 
     # -- the stored form ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -179,7 +190,8 @@ class CellResult:
             raise InvalidResult("episode metrics must map names to finite numbers")
         telemetry = data.get("telemetry") or []
         if not isinstance(telemetry, list) or not all(
-            isinstance(r, Mapping) and all(isinstance(k, str) and (v is None or _finite(v)) for k, v in r.items())
+            isinstance(r, Mapping)
+            and all(isinstance(k, str) and (v is None or _finite(v)) for k, v in r.items())
             for r in telemetry
         ):
             raise InvalidResult("telemetry must be a list of {str: float} records")
@@ -192,13 +204,21 @@ class CellResult:
                 returns=[float(r) for r in returns],
                 lengths=[int(x) for x in lengths],
                 metrics={k: float(v) for k, v in metrics.items()},
-                episode_metrics={str(k): list(v) for k, v in (data.get("episode_metrics") or {}).items()},
+                episode_metrics={
+                    str(k): list(v) for k, v in (data.get("episode_metrics") or {}).items()
+                },
                 entropy=_entropy_from(entropy),
-                telemetry=[{k: (None if v is None else float(v)) for k, v in r.items()} for r in telemetry],
+                telemetry=[
+                    {k: (None if v is None else float(v)) for k, v in r.items()} for r in telemetry
+                ],
                 timing=Timing(**(data.get("timing") or {})),
                 env=EnvInfo(**(data.get("env") or {})),
-                agent=AgentInfo(**{**(data.get("agent") or {}),
-                                   "hooks": tuple((data.get("agent") or {}).get("hooks") or ())}),
+                agent=AgentInfo(
+                    **{
+                        **(data.get("agent") or {}),
+                        "hooks": tuple((data.get("agent") or {}).get("hooks") or ()),
+                    }
+                ),
                 provenance=dict(provenance),
             )
         except (TypeError, ValueError) as err:
@@ -250,8 +270,18 @@ def clean_telemetry(records: Any) -> list[dict[str, float | None]]:
                 row[str(key)] = v if math.isfinite(v) else None
             out.append(row)
     except (TypeError, ValueError) as err:
-        raise CellFailure(f"agent.telemetry() must return a list of {{str: float}} records ({err})") from None
+        raise CellFailure(
+            f"agent.telemetry() must return a list of {{str: float}} records ({err})"
+        ) from None
     return out
 
 
-__all__ = ["AgentInfo", "CellResult", "EntropySummary", "EnvInfo", "InvalidResult", "Timing", "clean_telemetry"]
+__all__ = [
+    "AgentInfo",
+    "CellResult",
+    "EntropySummary",
+    "EnvInfo",
+    "InvalidResult",
+    "Timing",
+    "clean_telemetry",
+]

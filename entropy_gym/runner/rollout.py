@@ -55,9 +55,14 @@ def run_cell(cell: Cell, device: str) -> CellResult:
         envs = TaskEnvs(cell.env_id, cell.env_kwargs, num_envs=cell.num_envs, seed=cell.seed)
     with envs:
         space = envs.task.action_space
-        env = EnvInfo(spec=spec_json(envs.vec.envs[0]), family=envs.task.family,
-                      observation_space=str(envs.task.observation_space), action_space=str(space),
-                      max_entropy=max_entropy(space), action_dims=action_dims(space))
+        env = EnvInfo(
+            spec=spec_json(envs.vec.envs[0]),
+            family=envs.task.family,
+            observation_space=str(envs.task.observation_space),
+            action_space=str(space),
+            max_entropy=max_entropy(space),
+            action_dims=action_dims(space),
+        )
         seed_globals(cell.seed)
         with phase("agent.setup"):
             agent.setup(envs.task, cell.seed, device)
@@ -70,12 +75,22 @@ def run_cell(cell: Cell, device: str) -> CellResult:
         with phase("agent.telemetry"):
             telemetry = clean_telemetry(agent.telemetry())
         config = agent_config(agent)
-    timing = Timing(setup_s=setup_done - started, train_s=train_done - setup_done,
-                    eval_s=eval_done - train_done, total_s=time.perf_counter() - started)
+    timing = Timing(
+        setup_s=setup_done - started,
+        train_s=train_done - setup_done,
+        eval_s=eval_done - train_done,
+        total_s=time.perf_counter() - started,
+    )
     return CellResult.from_evaluation(
-        evaluation, telemetry=telemetry, timing=timing, env=env,
-        agent=AgentInfo(config=_jsonable(config), config_hash=config_hash(config),
-                        hooks=tuple(sorted(getattr(agent, "hooks", ())))),
+        evaluation,
+        telemetry=telemetry,
+        timing=timing,
+        env=env,
+        agent=AgentInfo(
+            config=_jsonable(config),
+            config_hash=config_hash(config),
+            hooks=tuple(sorted(getattr(agent, "hooks", ()))),
+        ),
         provenance={**provenance.process_provenance(), "device": device},
     )
 

@@ -17,7 +17,6 @@ from entropy_gym.runner.store import Store
 from entropy_gym.runner.worker import Outcome
 
 
-
 @dataclass
 class RunSummary:
     """What a run did."""
@@ -95,6 +94,13 @@ def validate_outcome(outcome: Outcome) -> Outcome:
             raise InvalidResult(f"expected a CellResult, got {type(outcome.result).__name__}")
         outcome.result.check(outcome.cell.eval_episodes)
     except InvalidResult as err:
-        return Outcome(outcome.cell, "failed", None, f"invalid result: {err}", None,
-                       outcome.wall_time_s, outcome.provenance)
+        return Outcome(
+            outcome.cell,
+            "failed",
+            None,
+            f"invalid result: {err}",
+            None,
+            outcome.wall_time_s,
+            outcome.provenance,
+        )
     return outcome

@@ -86,11 +86,15 @@ class Store:
         self.db.executescript(_SCHEMA)
         found = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if found is None:
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
         elif int(found[0]) == 1:
             self._migrate_from_v1()
         elif int(found[0]) != SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path} has store schema {found[0]}, expected {SCHEMA_VERSION}")
+            raise RuntimeError(
+                f"{self.path} has store schema {found[0]}, expected {SCHEMA_VERSION}"
+            )
 
     def _migrate_from_v1(self) -> None:
         """Drop the columns version 2 no longer writes; rows keep everything else."""
@@ -99,7 +103,9 @@ class Store:
             for column in _V1_ONLY_COLUMNS:
                 if column in columns:
                     self.db.execute(f"ALTER TABLE cells DROP COLUMN {column}")
-            self.db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+            self.db.execute(
+                "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
+            )
 
     def __enter__(self) -> Store:
         return self
@@ -129,20 +135,32 @@ class Store:
         transaction, replacing any earlier row of the same cell."""
         cell: Cell = outcome.cell
         result: CellResult | None = outcome.result if outcome.ok else None
-        agent_hash = (result.agent.config_hash if result is not None else None) or _config_hash(cell)
+        agent_hash = (result.agent.config_hash if result is not None else None) or _config_hash(
+            cell
+        )
         with self.transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO cells (suite, cell_key, source, status, reason, agent_label, "
                 "agent_hash, env_name, env_id, seed, protocol_key, wall_time_s, finished_at, cell, "
                 "result, detail, provenance) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    cell.suite, cell.key, cell.source, outcome.status, outcome.reason,
-                    cell.agent_label, agent_hash, cell.env_name, cell.env_id, cell.seed,
+                    cell.suite,
+                    cell.key,
+                    cell.source,
+                    outcome.status,
+                    outcome.reason,
+                    cell.agent_label,
+                    agent_hash,
+                    cell.env_name,
+                    cell.env_id,
+                    cell.seed,
                     cell.protocol_key,
                     float(outcome.wall_time_s),
                     time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    _dumps(cell.to_dict()), _dumps(result.to_dict()) if result is not None else None,
-                    outcome.detail, _dumps(outcome.provenance),
+                    _dumps(cell.to_dict()),
+                    _dumps(result.to_dict()) if result is not None else None,
+                    outcome.detail,
+                    _dumps(outcome.provenance),
                 ),
             )
 
@@ -151,7 +169,9 @@ class Store:
         count = 0
         with self.transaction():
             for key in keys:
-                count += self.db.execute("DELETE FROM cells WHERE suite=? AND cell_key=?", (suite, key)).rowcount
+                count += self.db.execute(
+                    "DELETE FROM cells WHERE suite=? AND cell_key=?", (suite, key)
+                ).rowcount
         return count
 
     # -- reading -----------------------------------------------------------------------------
@@ -172,22 +192,35 @@ class Store:
             out.setdefault(label, set()).add(h)
         return out
 
-    def rows(self, suite: str, *, keys: Iterable[str] | None = None, source: str | None = None) -> list[Row]:
+    def rows(
+        self, suite: str, *, keys: Iterable[str] | None = None, source: str | None = None
+    ) -> list[Row]:
         """Stored rows of ``suite`` in cell-key order, optionally only ``keys`` or ``source``."""
-        sql = ("SELECT cell, status, reason, result, detail, provenance, wall_time_s, finished_at "
-               "FROM cells WHERE suite=? ORDER BY cell_key")
+        sql = (
+            "SELECT cell, status, reason, result, detail, provenance, wall_time_s, finished_at "
+            "FROM cells WHERE suite=? ORDER BY cell_key"
+        )
         wanted = None if keys is None else set(keys)
         return [
-            row for row in self._iter(sql, (suite,))
-            if (wanted is None or row.key in wanted) and (source is None or row.cell.source == source)
+            row
+            for row in self._iter(sql, (suite,))
+            if (wanted is None or row.key in wanted)
+            and (source is None or row.cell.source == source)
         ]
 
     def _iter(self, sql: str, args: tuple[Any, ...]) -> Iterator[Row]:
-        for cell, status, reason, result, detail, prov, wall, finished_at in self.db.execute(sql, args):
+        for cell, status, reason, result, detail, prov, wall, finished_at in self.db.execute(
+            sql, args
+        ):
             yield Row(
-                cell=Cell.from_dict(json.loads(cell)), status=status, reason=reason,
-                result=CellResult.from_dict(json.loads(result)) if result else None, detail=detail,
-                provenance=json.loads(prov), wall_time_s=wall, finished_at=finished_at,
+                cell=Cell.from_dict(json.loads(cell)),
+                status=status,
+                reason=reason,
+                result=CellResult.from_dict(json.loads(result)) if result else None,
+                detail=detail,
+                provenance=json.loads(prov),
+                wall_time_s=wall,
+                finished_at=finished_at,
             )
 
     def suites(self) -> list[str]:

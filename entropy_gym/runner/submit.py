@@ -54,13 +54,20 @@ def submission_cells(
     config = {"name": f"{path.resolve()}:{cls}", **(params or {})}
     label = label or cls
     if label in {a.label for a in suite.agents}:
-        raise ConfigError(f"label {label!r} is already an agent of suite {suite.name!r}; pass --label")
+        raise ConfigError(
+            f"label {label!r} is already an agent of suite {suite.name!r}; pass --label"
+        )
     if time_limit_s is not None and not time_limit_s > 0:
         raise ConfigError(f"--time-limit must be > 0, got {time_limit_s}")
     if memory_limit_mb is not None and memory_limit_mb < 64:
         raise ConfigError(f"--memory-limit-mb must be >= 64, got {memory_limit_mb}")
-    cells = expand(suite, [AgentEntry(label=label, config=config)], source="submit",
-                   memory_limit_mb=memory_limit_mb, time_limit_s=time_limit_s)
+    cells = expand(
+        suite,
+        [AgentEntry(label=label, config=config)],
+        source="submit",
+        memory_limit_mb=memory_limit_mb,
+        time_limit_s=time_limit_s,
+    )
     return [_with_extra(c, {"source_sha256": source_hash, "file": str(path)}) for c in cells]
 
 
@@ -77,8 +84,11 @@ def check_label(store: Store, suite: Suite, cells: list[Cell], *, replace: bool)
         return 0
     label = cells[0].agent_label
     mine = {c.key for c in cells}
-    stale = [r for r in store.rows(suite.name, source="submit")
-             if r.cell.agent_label == label and r.key not in mine]
+    stale = [
+        r
+        for r in store.rows(suite.name, source="submit")
+        if r.cell.agent_label == label and r.key not in mine
+    ]
     if not stale:
         return 0
     if not replace:

@@ -133,22 +133,32 @@ class _Checker:
     def keys(self, value: Mapping[str, Any], key: str, allowed: Sequence[str]) -> None:
         for k in value:
             if k not in allowed:
-                raise self.fail(f"{key}.{k}" if key else k, f"unknown key; expected one of: {', '.join(allowed)}")
+                raise self.fail(
+                    f"{key}.{k}" if key else k,
+                    f"unknown key; expected one of: {', '.join(allowed)}",
+                )
 
     def integer(self, value: Any, key: str, minimum: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(key, f"expected an integer >= {minimum}, got {_show(value)}")
         return int(value)
 
-    def number(self, value: Any, key: str, *, positive: bool = False, minimum: float | None = None) -> float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    def number(
+        self, value: Any, key: str, *, positive: bool = False, minimum: float | None = None
+    ) -> float:
+        ok = (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        )
         if ok and positive and not value > 0:
             ok = False
         if ok and minimum is not None and value < minimum:
             ok = False
         if not ok:
-            want = "a number > 0" if positive else (
-                f"a number >= {minimum:g}" if minimum is not None else "a finite number")
+            want = (
+                "a number > 0"
+                if positive
+                else (f"a number >= {minimum:g}" if minimum is not None else "a finite number")
+            )
             raise self.fail(key, f"expected {want}, got {_show(value)}")
         return float(value)
 
@@ -159,7 +169,9 @@ class _Checker:
 
     def sequence(self, value: Any, key: str, *, non_empty: bool = True) -> list[Any]:
         if not isinstance(value, list) or (non_empty and not value):
-            raise self.fail(key, f"expected a {'non-empty ' if non_empty else ''}list, got {_show(value)}")
+            raise self.fail(
+                key, f"expected a {'non-empty ' if non_empty else ''}list, got {_show(value)}"
+            )
         return value
 
 
@@ -175,7 +187,9 @@ def load_suites(path: str | Path = DEFAULT_SUITE_FILE) -> dict[str, Suite]:
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise SuiteError(shown, "", "file not found (run from the repository root or pass --file)") from None
+        raise SuiteError(
+            shown, "", "file not found (run from the repository root or pass --file)"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -198,14 +212,18 @@ def load_suite(name: str, path: str | Path = DEFAULT_SUITE_FILE) -> Suite:
     """One suite by name; an unknown name lists the known ones."""
     suites = load_suites(path)
     if name not in suites:
-        raise SuiteError(path, f"suites.{name}", f"no such suite; expected one of: {', '.join(suites)}")
+        raise SuiteError(
+            path, f"suites.{name}", f"no such suite; expected one of: {', '.join(suites)}"
+        )
     return suites[name]
 
 
 def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
     key = f"suites.{name}"
     if not _SUITE_NAME.match(name) or name in RESERVED_SUITE_NAMES:
-        raise check.fail(key, "expected a suite name of letters, digits, '_', '.', '-' (not 'site')")
+        raise check.fail(
+            key, "expected a suite name of letters, digits, '_', '.', '-' (not 'site')"
+        )
     body = check.mapping(body, key)
     check.keys(body, key, list(SUITE_KEYS))
     for k, required in SUITE_KEYS.items():
@@ -215,8 +233,12 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
     seeds = _parse_seeds(check, body["seeds"], f"{key}.seeds")
     eval_episodes = check.integer(body["eval_episodes"], f"{key}.eval_episodes", 1)
     num_envs = check.integer(body.get("num_envs", 1), f"{key}.num_envs", 1)
-    time_limit = check.number(body.get("time_limit_s", DEFAULT_TIME_LIMIT_S), f"{key}.time_limit_s", positive=True)
-    reps = check.integer(body.get("bootstrap_reps", DEFAULT_BOOTSTRAP_REPS), f"{key}.bootstrap_reps", 100)
+    time_limit = check.number(
+        body.get("time_limit_s", DEFAULT_TIME_LIMIT_S), f"{key}.time_limit_s", positive=True
+    )
+    reps = check.integer(
+        body.get("bootstrap_reps", DEFAULT_BOOTSTRAP_REPS), f"{key}.bootstrap_reps", 100
+    )
     budget = None
     if body.get("budget") is not None:
         raw = check.mapping(body["budget"], f"{key}.budget")
@@ -224,26 +246,42 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
         if not raw:
             raise check.fail(f"{key}.budget", f"expected at least one of: {', '.join(BUDGET_KEYS)}")
         budget = {
-            k: (check.integer(v, f"{key}.budget.{k}", 0) if k != "seconds"
-                else check.number(v, f"{key}.budget.{k}", minimum=0))
+            k: (
+                check.integer(v, f"{key}.budget.{k}", 0)
+                if k != "seconds"
+                else check.number(v, f"{key}.budget.{k}", minimum=0)
+            )
             for k, v in raw.items()
         }
     metrics = tuple(
         _metric_name(check, m, f"{key}.metrics[{i}]")
-        for i, m in enumerate(check.sequence(body.get("metrics", []), f"{key}.metrics", non_empty=False))
+        for i, m in enumerate(
+            check.sequence(body.get("metrics", []), f"{key}.metrics", non_empty=False)
+        )
     )
     envs = _parse_envs(check, body["envs"], f"{key}.envs")
     agents = _parse_agents(check, body["agents"], f"{key}.agents")
     return Suite(
-        name=name, description=description, seeds=seeds, eval_episodes=eval_episodes,
-        envs=envs, agents=agents, num_envs=num_envs, budget=budget, time_limit_s=time_limit,
-        metrics=metrics, bootstrap_reps=reps, file=check.file,
+        name=name,
+        description=description,
+        seeds=seeds,
+        eval_episodes=eval_episodes,
+        envs=envs,
+        agents=agents,
+        num_envs=num_envs,
+        budget=budget,
+        time_limit_s=time_limit,
+        metrics=metrics,
+        bootstrap_reps=reps,
+        file=check.file,
     )
 
 
 def _metric_name(check: _Checker, value: Any, key: str) -> str:
     if not isinstance(value, str) or not _METRIC_NAME.match(value):
-        raise check.fail(key, f"expected an episode metric name (letters, digits, _ . / -), got {_show(value)}")
+        raise check.fail(
+            key, f"expected an episode metric name (letters, digits, _ . / -), got {_show(value)}"
+        )
     return value
 
 
@@ -277,15 +315,24 @@ def _parse_envs(check: _Checker, value: Any, key: str) -> tuple[EnvEntry, ...]:
             check.number(anchors[a], f"{k}.{a}")
         if given:
             if anchors["random_score"] == anchors["reference_score"]:
-                raise check.fail(f"{k}.reference_score", "expected a value different from random_score")
+                raise check.fail(
+                    f"{k}.reference_score", "expected a value different from random_score"
+                )
             check.string(item.get("reference_source"), f"{k}.reference_source")
-        entries.append(EnvEntry(
-            id=check.string(item["id"], f"{k}.id"), kwargs=kwargs,
-            name=check.string(item["name"], f"{k}.name") if "name" in item else "",
-            random_score=None if anchors["random_score"] is None else float(anchors["random_score"]),
-            reference_score=None if anchors["reference_score"] is None else float(anchors["reference_score"]),
-            reference_source=item.get("reference_source"),
-        ))
+        entries.append(
+            EnvEntry(
+                id=check.string(item["id"], f"{k}.id"),
+                kwargs=kwargs,
+                name=check.string(item["name"], f"{k}.name") if "name" in item else "",
+                random_score=None
+                if anchors["random_score"] is None
+                else float(anchors["random_score"]),
+                reference_score=None
+                if anchors["reference_score"] is None
+                else float(anchors["reference_score"]),
+                reference_source=item.get("reference_source"),
+            )
+        )
     return _name_envs(check, entries, key)
 
 
@@ -298,18 +345,26 @@ def _name_envs(check: _Checker, entries: list[EnvEntry], key: str) -> tuple[EnvE
     for i, e in enumerate(entries):
         task = (e.id, repr(sorted(e.kwargs.items())))
         if task in tasks:
-            raise check.fail(f"{key}[{i}]", f"duplicate env {e.id!r} with the same kwargs as {key}[{tasks[task]}]; "
-                             "expected distinct ids or kwargs")
+            raise check.fail(
+                f"{key}[{i}]",
+                f"duplicate env {e.id!r} with the same kwargs as {key}[{tasks[task]}]; "
+                "expected distinct ids or kwargs",
+            )
         tasks[task] = i
         name = e.name
         if not name:
             suffix = ",".join(f"{k}={v}" for k, v in sorted(e.kwargs.items()))
             name = f"{e.id}[{suffix}]" if counts[e.id] > 1 and suffix else e.id
         if name in seen:
-            raise check.fail(f"{key}[{i}]", f"duplicate env {name!r} (also {key}[{seen[name]}]); "
-                             "expected distinct ids or kwargs, or a distinct 'name'")
+            raise check.fail(
+                f"{key}[{i}]",
+                f"duplicate env {name!r} (also {key}[{seen[name]}]); "
+                "expected distinct ids or kwargs, or a distinct 'name'",
+            )
         seen[name] = i
-        named.append(EnvEntry(e.id, e.kwargs, name, e.random_score, e.reference_score, e.reference_source))
+        named.append(
+            EnvEntry(e.id, e.kwargs, name, e.random_score, e.reference_score, e.reference_source)
+        )
     return tuple(named)
 
 
@@ -327,7 +382,9 @@ def _parse_agents(check: _Checker, value: Any, key: str) -> tuple[AgentEntry, ..
             config = {kk: v for kk, v in item.items() if kk != "label"}
             config["name"] = check.string(item["name"], f"{k}.name")
             label = check.string(item["label"], f"{k}.label") if "label" in item else None
-            ivs = check.sequence(item.get("interventions") or [], f"{k}.interventions", non_empty=False)
+            ivs = check.sequence(
+                item.get("interventions") or [], f"{k}.interventions", non_empty=False
+            )
             for j, iv in enumerate(ivs):
                 jk = f"{k}.interventions[{j}]"
                 if isinstance(iv, str):
@@ -341,8 +398,11 @@ def _parse_agents(check: _Checker, value: Any, key: str) -> tuple[AgentEntry, ..
                 config.pop("interventions", None)
         label = label or default_label(config)
         if label in seen:
-            raise check.fail(f"{k}", f"duplicate agent label {label!r} (also {key}[{seen[label]}]); "
-                             "expected a distinct 'label'")
+            raise check.fail(
+                f"{k}",
+                f"duplicate agent label {label!r} (also {key}[{seen[label]}]); "
+                "expected a distinct 'label'",
+            )
         seen[label] = i
         entries.append(AgentEntry(label=label, config=config))
     return tuple(entries)
@@ -390,7 +450,9 @@ def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
         except ConfigError as err:
             raise SuiteError(suite.file, key, str(err)) from None
         except Exception as err:  # a user class whose constructor fails
-            raise SuiteError(suite.file, key, f"building the agent raised {type(err).__name__}: {err}") from None
+            raise SuiteError(
+                suite.file, key, f"building the agent raised {type(err).__name__}: {err}"
+            ) from None
         for j, iv_spec in enumerate(entry.interventions):
             iv_key = f"{key}.interventions[{j}]"
             try:
@@ -398,8 +460,11 @@ def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
             except ConfigError as err:
                 raise SuiteError(suite.file, iv_key, str(err)) from None
             except Exception as err:
-                raise SuiteError(suite.file, iv_key, f"building the intervention raised "
-                                 f"{type(err).__name__}: {err}") from None
+                raise SuiteError(
+                    suite.file,
+                    iv_key,
+                    f"building the intervention raised {type(err).__name__}: {err}",
+                ) from None
     for i, env in enumerate(suite.envs):
         key = f"{base}.envs[{i}]"
         try:
@@ -410,5 +475,9 @@ def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
             try:
                 make_env(env.id, env.kwargs).close()
             except Exception as err:
-                raise SuiteError(suite.file, key, f"gym.make({env.id!r}, **{dict(env.kwargs)!r}) raised "
-                                 f"{type(err).__name__}: {err}") from None
+                raise SuiteError(
+                    suite.file,
+                    key,
+                    f"gym.make({env.id!r}, **{dict(env.kwargs)!r}) raised "
+                    f"{type(err).__name__}: {err}",
+                ) from None

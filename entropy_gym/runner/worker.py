@@ -38,7 +38,11 @@ from entropy_gym.runner.result import CellResult
 
 #: Modules the fork server imports once, so that every cell process starts warm
 #: (``forkserver_warm`` also computes the provenance every cell records).
-PRELOAD = ["entropy_gym.runner.worker", "entropy_gym.runner.rollout", "entropy_gym.runner.forkserver_warm"]
+PRELOAD = [
+    "entropy_gym.runner.worker",
+    "entropy_gym.runner.rollout",
+    "entropy_gym.runner.forkserver_warm",
+]
 PR_SET_PDEATHSIG = 1
 #: Seconds a killed child gets to be reaped before the runner moves on.
 REAP_TIMEOUT_S = 5.0
@@ -64,21 +68,34 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "cell": self.cell.to_dict(), "status": self.status,
+            "cell": self.cell.to_dict(),
+            "status": self.status,
             "result": self.result.to_dict() if self.result is not None else None,
-            "reason": self.reason, "detail": self.detail, "wall_time_s": self.wall_time_s,
+            "reason": self.reason,
+            "detail": self.detail,
+            "wall_time_s": self.wall_time_s,
             "provenance": self.provenance,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcome:
         result = data.get("result")
-        return cls(**{**data, "cell": Cell.from_dict(data["cell"]),
-                      "result": CellResult.from_dict(result) if result is not None else None})
+        return cls(
+            **{
+                **data,
+                "cell": Cell.from_dict(data["cell"]),
+                "result": CellResult.from_dict(result) if result is not None else None,
+            }
+        )
 
 
-def failed(cell: Cell, reason: str, detail: str | None = None, wall_time_s: float = 0.0,
-           device: str | None = None) -> Outcome:
+def failed(
+    cell: Cell,
+    reason: str,
+    detail: str | None = None,
+    wall_time_s: float = 0.0,
+    device: str | None = None,
+) -> Outcome:
     """A failed outcome with the provenance the parent can vouch for."""
     prov = {**provenance.process_provenance(), "device": device}
     return Outcome(cell, "failed", None, reason, detail, wall_time_s, prov)
@@ -157,7 +174,7 @@ def _child_main(cell_data: dict[str, Any], device: str, conn: Any, log_path: str
         message = ("failed", reason, fail.detail)
     except MemoryError:
         message = ("failed", _memory_reason(cell), traceback.format_exc())
-    except BaseException as err:  # noqa: BLE001 - anything the agent does must become a row
+    except BaseException as err:
         message = ("failed", f"{type(err).__name__}: {err}".strip(), traceback.format_exc())
     try:
         conn.send(message)
@@ -206,8 +223,11 @@ class CellProcess:
         reader, writer = ctx.Pipe(duplex=False)
         fd, self.log_path = tempfile.mkstemp(prefix=f"entropy-gym-cell-{cell.key}-", suffix=".log")
         os.close(fd)
-        self.process = ctx.Process(target=_child_main, args=(cell.to_dict(), device, writer, self.log_path),
-                                   name=f"entropy-gym-cell-{cell.key}")
+        self.process = ctx.Process(
+            target=_child_main,
+            args=(cell.to_dict(), device, writer, self.log_path),
+            name=f"entropy-gym-cell-{cell.key}",
+        )
         self.started = time.monotonic()
         with _without_main_script():
             self.process.start()
@@ -236,16 +256,28 @@ class CellProcess:
             elapsed = time.monotonic() - self.started
             if status == "ok":
                 if not isinstance(payload, CellResult):
-                    return failed(self.cell, f"the cell sent back a {type(payload).__name__}, expected "
-                                  "a CellResult", None, elapsed, self.device)
-                return Outcome(self.cell, "ok", payload, None, None, elapsed, dict(payload.provenance))
+                    return failed(
+                        self.cell,
+                        f"the cell sent back a {type(payload).__name__}, expected a CellResult",
+                        None,
+                        elapsed,
+                        self.device,
+                    )
+                return Outcome(
+                    self.cell, "ok", payload, None, None, elapsed, dict(payload.provenance)
+                )
             return failed(self.cell, payload, self._with_log(detail), elapsed, self.device)
         if not self.process.is_alive():
             return self._died()
         if now >= self.deadline:
             self._kill_group()
-            return failed(self.cell, f"time limit of {self.cell.time_limit_s:g} s exceeded; the "
-                          "cell was killed", self._with_log(None), now - self.started, self.device)
+            return failed(
+                self.cell,
+                f"time limit of {self.cell.time_limit_s:g} s exceeded; the cell was killed",
+                self._with_log(None),
+                now - self.started,
+                self.device,
+            )
         return None
 
     def _with_log(self, detail: str | None) -> str | None:
@@ -265,13 +297,19 @@ class CellProcess:
         self._reap()
         code = self.process.exitcode
         if code is not None and code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            name = (
+                signal.Signals(-code).name
+                if -code in signal.Signals._value2member_map_
+                else str(-code)
+            )
             reason = f"the cell process was killed by {name}"
             if self.cell.memory_limit_mb or -code == signal.SIGKILL:
                 reason += " (out of memory?)"
         else:
             reason = f"the cell process exited with status {code} before sending a result"
-        return failed(self.cell, reason, self._with_log(None), time.monotonic() - self.started, self.device)
+        return failed(
+            self.cell, reason, self._with_log(None), time.monotonic() - self.started, self.device
+        )
 
     def kill(self) -> None:
         """Kill the cell's process group (the agent's own children too) and clean up."""

@@ -31,8 +31,10 @@ def _rliable() -> Any:
     except ImportError as err:
         from entropy_gym.agents.base import ConfigError
 
-        raise ConfigError(f"leaderboard statistics need rliable ({err}); "
-                          "install them with: pip install 'entropy-gym[stats]'") from None
+        raise ConfigError(
+            f"leaderboard statistics need rliable ({err}); "
+            "install them with: pip install 'entropy-gym[stats]'"
+        ) from None
     return library
 
 
@@ -61,7 +63,7 @@ def iqm(scores: np.ndarray) -> float:
     without SciPy's per-call overhead, which dominates a 2,000-replication bootstrap."""
     flat = np.sort(np.asarray(scores, dtype=np.float64), axis=None)
     cut = int(0.25 * flat.size)
-    return float(flat[cut: flat.size - cut].mean())
+    return float(flat[cut : flat.size - cut].mean())
 
 
 def iqm_and_mean(scores: np.ndarray) -> np.ndarray:
@@ -69,7 +71,9 @@ def iqm_and_mean(scores: np.ndarray) -> np.ndarray:
     return np.array([iqm(scores), float(np.mean(scores))])
 
 
-def aggregate_estimates(score_dict: Mapping[str, np.ndarray], reps: int) -> dict[str, dict[str, Any]]:
+def aggregate_estimates(
+    score_dict: Mapping[str, np.ndarray], reps: int
+) -> dict[str, dict[str, Any]]:
     """IQM and mean of each ``(runs, tasks)`` matrix with 95% stratified bootstrap CIs
     (``rliable.library.get_interval_estimates``; runs are resampled within each task)."""
     rly = _rliable()
@@ -80,12 +84,17 @@ def aggregate_estimates(score_dict: Mapping[str, np.ndarray], reps: int) -> dict
         seed = stable_seed("aggregate", label)
         with seeded_global_numpy(seed):
             points, intervals = rly.get_interval_estimates(
-                {label: scores}, iqm_and_mean, reps=reps, confidence_interval_size=CONFIDENCE,
+                {label: scores},
+                iqm_and_mean,
+                reps=reps,
+                confidence_interval_size=CONFIDENCE,
             )
         (iqm, mean), ci = points[label], intervals[label]
         out[label] = {
-            "iqm": float(iqm), "iqm_ci": [float(ci[0][0]), float(ci[1][0])],
-            "mean": float(mean), "mean_ci": [float(ci[0][1]), float(ci[1][1])],
+            "iqm": float(iqm),
+            "iqm_ci": [float(ci[0][0]), float(ci[1][0])],
+            "mean": float(mean),
+            "mean_ci": [float(ci[0][1]), float(ci[1][1])],
         }
     return out
 
@@ -103,8 +112,9 @@ def probability_of_improvement(scores_x: np.ndarray, scores_y: np.ndarray) -> fl
     return float((greater + 0.5 * ties) / (x.shape[0] * y.shape[1] * x.shape[2]))
 
 
-def improvement_estimate(scores_x: np.ndarray, scores_y: np.ndarray, reps: int,
-                         seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
+def improvement_estimate(
+    scores_x: np.ndarray, scores_y: np.ndarray, reps: int, seed: int = BOOTSTRAP_SEED
+) -> dict[str, Any]:
     """P(X > Y) with a 95% CI from rliable's stratified independent bootstrap (the runs of X
     and Y are resampled independently within each task, so their counts may differ)."""
     rly = _rliable()
@@ -114,7 +124,9 @@ def improvement_estimate(scores_x: np.ndarray, scores_y: np.ndarray, reps: int,
 
     with seeded_global_numpy(seed):
         points, intervals = rly.get_interval_estimates(
-            {"x,y": (np.asarray(scores_x, float), np.asarray(scores_y, float))}, func, reps=reps,
+            {"x,y": (np.asarray(scores_x, float), np.asarray(scores_y, float))},
+            func,
+            reps=reps,
             confidence_interval_size=CONFIDENCE,
         )
     ci = intervals["x,y"]
@@ -128,8 +140,9 @@ def score_distribution(scores: np.ndarray, taus: np.ndarray) -> np.ndarray:
     return (flat[:, None] > np.asarray(taus)[None, :]).mean(axis=0)
 
 
-def performance_profiles(score_dict: Mapping[str, np.ndarray], taus: np.ndarray,
-                         reps: int) -> dict[str, dict[str, list[float]]]:
+def performance_profiles(
+    score_dict: Mapping[str, np.ndarray], taus: np.ndarray, reps: int
+) -> dict[str, dict[str, list[float]]]:
     """Score distributions (fraction of runs with score > tau, over all runs and tasks) with
     95% CIs (``rliable.library.create_performance_profile``)."""
     rly = _rliable()
@@ -138,8 +151,12 @@ def performance_profiles(score_dict: Mapping[str, np.ndarray], taus: np.ndarray,
     for label, scores in score_dict.items():
         with seeded_global_numpy(stable_seed("profile", label)):
             profiles, cis = rly.create_performance_profile(
-                {label: np.asarray(scores, float)}, taus, custom_profile_func=score_distribution,
-                reps=reps, confidence_interval_size=CONFIDENCE)
+                {label: np.asarray(scores, float)},
+                taus,
+                custom_profile_func=score_distribution,
+                reps=reps,
+                confidence_interval_size=CONFIDENCE,
+            )
         out[label] = {
             "tau": [float(t) for t in taus],
             "fraction": [float(v) for v in profiles[label]],

@@ -61,7 +61,7 @@ def collapse_flag(trajectory: Sequence[float], h_max: float | None, dims: int = 
     values = [float(v) for v in trajectory if v is not None and math.isfinite(v)]
     if len(values) < 2:
         return None
-    k = max(1, int(round(EDGE * len(values))))
+    k = max(1, round(EDGE * len(values)))
     head, tail = math.fsum(values[:k]) / k, math.fsum(values[-k:]) / k
     if h_max is not None and h_max > 0:
         return bool(tail < COLLAPSE_FRACTION * h_max)

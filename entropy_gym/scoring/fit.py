@@ -48,8 +48,13 @@ def fit_entropy_return(entropy: Sequence[float], returns: Sequence[float]) -> En
     """Least-squares fit of ``R = -a * exp(H) + b``; ``None`` with fewer than three usable pairs
     or when every ``exp(H)`` is the same (``a`` is then undetermined)."""
     pairs = [
-        (float(h), float(r)) for h, r in zip(entropy, returns)
-        if h is not None and r is not None and math.isfinite(h) and math.isfinite(r) and h <= MAX_ENTROPY_FOR_FIT
+        (float(h), float(r))
+        for h, r in zip(entropy, returns)
+        if h is not None
+        and r is not None
+        and math.isfinite(h)
+        and math.isfinite(r)
+        and h <= MAX_ENTROPY_FOR_FIT
     ]
     if len(pairs) < MIN_PAIRS:
         return None

@@ -24,7 +24,9 @@ class Anchors:
 
     @property
     def normalised(self) -> bool:
-        return self.random is not None and self.reference is not None and self.reference != self.random
+        return (
+            self.random is not None and self.reference is not None and self.reference != self.random
+        )
 
     def apply(self, score: float) -> float:
         """The normalised score, or the raw score (sign-flipped where lower is better)."""
@@ -36,8 +38,12 @@ class Anchors:
         return {**asdict(self), "normalised": self.normalised}
 
 
-def anchors_for(env_id: str, random_score: float | None = None, reference_score: float | None = None,
-                reference_source: str | None = None) -> Anchors:
+def anchors_for(
+    env_id: str,
+    random_score: float | None = None,
+    reference_score: float | None = None,
+    reference_source: str | None = None,
+) -> Anchors:
     """Anchors for ``env_id``: the given ones, else the catalog's, else none (raw scores)."""
     from entropy_gym.registration import env_card
 
@@ -48,7 +54,13 @@ def anchors_for(env_id: str, random_score: float | None = None, reference_score:
     higher = card.higher_is_better if card is not None else True
     if random_score is not None and reference_score is not None:
         return Anchors(random_score, reference_score, reference_source, "suite", higher)
-    if card is not None and card.random_score is not None and card.reference_score is not None \
-            and card.random_score != card.reference_score:
-        return Anchors(card.random_score, card.reference_score, card.reference_source, "catalog", higher)
+    if (
+        card is not None
+        and card.random_score is not None
+        and card.reference_score is not None
+        and card.random_score != card.reference_score
+    ):
+        return Anchors(
+            card.random_score, card.reference_score, card.reference_source, "catalog", higher
+        )
     return Anchors(higher_is_better=higher)

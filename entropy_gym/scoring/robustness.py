@@ -17,7 +17,9 @@ from typing import Any
 PLAIN_TYPE = "3.1"
 
 
-def robustness(task_scores: Mapping[str, float], task_game_type: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
+def robustness(
+    task_scores: Mapping[str, float], task_game_type: Mapping[str, tuple[str, str]]
+) -> dict[str, Any]:
     """``{"games": {game: {type: ratio}}, "by_type": {type: mean ratio over games}}`` for one
     agent, from its mean score per task and each task's ``(game, type)``."""
     plain: dict[str, float] = {}

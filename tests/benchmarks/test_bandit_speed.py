@@ -22,9 +22,9 @@ import torch
 import entropy_gym  # noqa: F401
 from entropy_gym.agents import make_agent
 from entropy_gym.agents.llm.model import INSTALL_HINT, default_model_available
-from entropy_gym.runner.evaluation import make_task
 from entropy_gym.envs.text.bandits.core import BanditBatch
 from entropy_gym.envs.text.bandits.spec import BanditSpec
+from entropy_gym.runner.evaluation import make_task
 
 HARD = "entropy_gym:TextBandit/Bernoulli-K5-hard-v0"
 needs_llm = pytest.mark.skipif(
@@ -54,10 +54,13 @@ def test_numpy_vector_bandit_pulls_per_second(benchmark):
     benchmark(core.step, arms)
     batched = num_envs / benchmark.stats.stats.mean
     single = _pulls_per_second(1, 2000)
-    benchmark.extra_info.update(pulls_per_s=batched, single_pulls_per_s=single,
-                                speedup=batched / single)
-    print(f"\nnumpy vector bandit: {batched / 1e6:.2f}M pulls/s with {num_envs} bandits per "
-          f"step; {single / 1e3:.1f}k pulls/s one bandit per step ({batched / single:.0f}x)")
+    benchmark.extra_info.update(
+        pulls_per_s=batched, single_pulls_per_s=single, speedup=batched / single
+    )
+    print(
+        f"\nnumpy vector bandit: {batched / 1e6:.2f}M pulls/s with {num_envs} bandits per "
+        f"step; {single / 1e3:.1f}k pulls/s one bandit per step ({batched / single:.0f}x)"
+    )
     assert batched > 100 * single
     assert batched >= 1e6  # the target: a million arm pulls per second on one core
 
@@ -98,10 +101,13 @@ def test_llm_incremental_cache_against_full_reencoding(benchmark):
     benchmark.pedantic(run, args=(cached,), rounds=1, iterations=1)
     cached_rate = horizon / benchmark.stats.stats.mean
     ratio = cached_rate / full_rate
-    benchmark.extra_info.update(cached_decisions_per_s=cached_rate,
-                                full_decisions_per_s=full_rate, speedup=ratio)
-    print(f"\nLLM decisions/s over a {horizon}-step raw-history episode (CPU): "
-          f"cached {cached_rate:.2f}, full re-encode {full_rate:.2f}, speedup {ratio:.1f}x")
+    benchmark.extra_info.update(
+        cached_decisions_per_s=cached_rate, full_decisions_per_s=full_rate, speedup=ratio
+    )
+    print(
+        f"\nLLM decisions/s over a {horizon}-step raw-history episode (CPU): "
+        f"cached {cached_rate:.2f}, full re-encode {full_rate:.2f}, speedup {ratio:.1f}x"
+    )
     assert ratio >= 3.0
 
 
@@ -121,9 +127,16 @@ def test_llm_batched_against_one_at_a_time(benchmark):
     benchmark.pedantic(batched.act, args=(prompts,), rounds=3, iterations=1)
     batched_rate = batch / benchmark.stats.stats.mean
     ratio = batched_rate / single_rate
-    benchmark.extra_info.update(device=device, batch=batch, batched_decisions_per_s=batched_rate,
-                                single_decisions_per_s=single_rate, speedup=ratio)
-    print(f"\nLLM decisions/s on {device}, {batch} envs: batched {batched_rate:.2f}, one at a "
-          f"time {single_rate:.2f}, speedup {ratio:.1f}x")
+    benchmark.extra_info.update(
+        device=device,
+        batch=batch,
+        batched_decisions_per_s=batched_rate,
+        single_decisions_per_s=single_rate,
+        speedup=ratio,
+    )
+    print(
+        f"\nLLM decisions/s on {device}, {batch} envs: batched {batched_rate:.2f}, one at a "
+        f"time {single_rate:.2f}, speedup {ratio:.1f}x"
+    )
     if device == "cuda":
         assert ratio > 2.0

@@ -34,8 +34,10 @@ def bare_loop(seeds: list[int]) -> None:
     """The same episodes as the runner's cells, in one process: a vector env, uniform random
     actions from a seeded generator, no agent interface, checks, processes or store."""
     for seed in seeds:
-        vec = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * NUM_ENVS,
-                                       autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+        vec = gym.vector.SyncVectorEnv(
+            [lambda: gym.make("CartPole-v1")] * NUM_ENVS,
+            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+        )
         vec.reset(seed=env_seeds(seed, NUM_ENVS))
         rng = np.random.default_rng(seed)
         quota, counted = episode_quota(EPISODES, NUM_ENVS), [0] * NUM_ENVS
@@ -56,8 +58,15 @@ def best_of(fn, rounds: int = 3) -> float:
 
 
 def _suite(tmp_path: Path):
-    path = write_suite(tmp_path / "b.yaml", "speed", seeds=list(range(CELLS)), num_envs=NUM_ENVS,
-                       eval_episodes=EPISODES, envs=["CartPole-v1"], agents=["random"])
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "speed",
+        seeds=list(range(CELLS)),
+        num_envs=NUM_ENVS,
+        eval_episodes=EPISODES,
+        envs=["CartPole-v1"],
+        agents=["random"],
+    )
     return load_suite("speed", path)
 
 
@@ -80,13 +89,23 @@ def _overhead(benchmark, tmp_path, backend: str) -> None:
     runner = benchmark.stats.stats.min
     per_cell_ms = (runner - bare) / CELLS * 1e3
     machinery_ms = (runner - lifecycle) / CELLS * 1e3
-    benchmark.extra_info.update({"bare_s": bare, "lifecycle_s": lifecycle, "runner_s": runner,
-                                 "ratio": runner / bare, "overhead_ms_per_cell": per_cell_ms,
-                                 "machinery_ms_per_cell": machinery_ms, "cells": CELLS})
-    print(f"\n{backend}: {CELLS} cells of {EPISODES} CartPole episodes: bare loop {bare:.3f} s, "
-          f"cell lifecycle in-process {lifecycle:.3f} s, runner {runner:.3f} s (x{runner / bare:.2f} the bare "
-          f"loop); overhead {per_cell_ms:.1f} ms per cell, of which processes, scheduling, provenance "
-          f"and store {machinery_ms:.1f} ms")
+    benchmark.extra_info.update(
+        {
+            "bare_s": bare,
+            "lifecycle_s": lifecycle,
+            "runner_s": runner,
+            "ratio": runner / bare,
+            "overhead_ms_per_cell": per_cell_ms,
+            "machinery_ms_per_cell": machinery_ms,
+            "cells": CELLS,
+        }
+    )
+    print(
+        f"\n{backend}: {CELLS} cells of {EPISODES} CartPole episodes: bare loop {bare:.3f} s, "
+        f"cell lifecycle in-process {lifecycle:.3f} s, runner {runner:.3f} s (x{runner / bare:.2f} the bare "
+        f"loop); overhead {per_cell_ms:.1f} ms per cell, of which processes, scheduling, provenance "
+        f"and store {machinery_ms:.1f} ms"
+    )
 
 
 def test_local_overhead_per_cell(benchmark, tmp_path):
@@ -106,15 +125,36 @@ def test_ray_overhead_per_cell(benchmark, tmp_path):
 
 def test_leaderboard_build_10000_rows(benchmark, tmp_path):
     agents = [{"name": "random", "label": f"agent{i}"} for i in range(10)]
-    path = write_suite(tmp_path / "b.yaml", "big", seeds=list(range(50)), eval_episodes=8, bootstrap_reps=2000,
-                       envs=[{"id": "CartPole-v1", "name": f"env{j}", "kwargs": {"max_episode_steps": 100 + j}}
-                             for j in range(20)], agents=agents)
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "big",
+        seeds=list(range(50)),
+        eval_episodes=8,
+        bootstrap_reps=2000,
+        envs=[
+            {"id": "CartPole-v1", "name": f"env{j}", "kwargs": {"max_episode_steps": 100 + j}}
+            for j in range(20)
+        ],
+        agents=agents,
+    )
     suite = load_suite("big", path)
-    rows = synthetic_rows(suite, np.random.default_rng(0), skill={a["label"]: i * 0.1 for i, a in enumerate(agents)})
+    rows = synthetic_rows(
+        suite, np.random.default_rng(0), skill={a["label"]: i * 0.1 for i, a in enumerate(agents)}
+    )
     assert len(rows) == 10_000
     with Store(tmp_path / "big.sqlite") as store:
         for row in rows:
-            store.write(Outcome(row.cell, row.status, row.result, row.reason, None, row.wall_time_s, row.provenance))
+            store.write(
+                Outcome(
+                    row.cell,
+                    row.status,
+                    row.result,
+                    row.reason,
+                    None,
+                    row.wall_time_s,
+                    row.provenance,
+                )
+            )
         load = best_of(lambda: select_rows(store, suite), rounds=2)
         stored = select_rows(store, suite)
     assert len(stored) == 10_000
@@ -122,5 +162,7 @@ def test_leaderboard_build_10000_rows(benchmark, tmp_path):
     benchmark.pedantic(lambda: build_results(suite, stored), rounds=2, iterations=1)
     build = benchmark.stats.stats.min
     benchmark.extra_info.update({"rows": 10_000, "load_s": load, "build_s": build})
-    print(f"\nleaderboard of 10,000 rows (10 agents x 20 envs x 50 seeds, 2000 bootstrap replications): "
-          f"load from SQLite {load:.2f} s, build {build:.2f} s")
+    print(
+        f"\nleaderboard of 10,000 rows (10 agents x 20 envs x 50 seeds, 2000 bootstrap replications): "
+        f"load from SQLite {load:.2f} s, build {build:.2f} s"
+    )

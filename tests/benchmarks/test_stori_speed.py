@@ -99,10 +99,15 @@ def _print_table() -> None:
     write = print
     write("")
     write("STORI steps/s relative to raw ALE v5 (same frame skip, sticky actions off):")
-    write(f"{'case':28s} " + " ".join(f"{g}/fs{k}".rjust(13) for g in ("Breakout", "Pong") for k in (1, 4)))
+    write(
+        f"{'case':28s} "
+        + " ".join(f"{g}/fs{k}".rjust(13) for g in ("Breakout", "Pong") for k in (1, 4))
+    )
     for name in [*CASES, "3.1 pooled vs MaxAndSkip"]:
         cells = [_RESULTS.get((g, k, name)) for g in ("Breakout", "Pong") for k in (1, 4)]
-        write(f"{name:28s} " + " ".join(("-" if c is None else f"{c:.3f}").rjust(13) for c in cells))
+        write(
+            f"{name:28s} " + " ".join(("-" if c is None else f"{c:.3f}").rjust(13) for c in cells)
+        )
 
 
 @pytest.mark.parametrize(("game", "frame_skip", "case"), PARAMS)
@@ -162,4 +167,3 @@ def test_pooling_against_gymnasium_max_and_skip(benchmark, game: str) -> None:
     benchmark.pedantic(_run, args=(env, acts), rounds=3, iterations=1)
     raw.close()
     env.close()
-

@@ -51,8 +51,8 @@ def test_trie_scoring_against_separate_forwards(benchmark, env_id):
     prompt = lm.encode(call_prompt(obs)[:-1])
     cands = [lm.encode(" " + c + "\n") for c in calls]
     trie_scores = benchmark.pedantic(
-        lambda: score_candidates(lm, [prompt], [cands])[0], rounds=3, iterations=1,
-        warmup_rounds=1)
+        lambda: score_candidates(lm, [prompt], [cands])[0], rounds=3, iterations=1, warmup_rounds=1
+    )
     trie_s = benchmark.stats.stats.min
     separate_s = np.inf
     for _ in range(2):
@@ -62,10 +62,17 @@ def test_trie_scoring_against_separate_forwards(benchmark, env_id):
     np.testing.assert_allclose(trie_scores, separate, atol=1e-4, rtol=0)
     fed = len(prompt) + len(CandidateTrie.build(cands))
     naive = sum(len(prompt) + len(c) for c in cands)
-    benchmark.extra_info.update(candidates=len(cands), prompt_tokens=len(prompt),
-                                tokens_fed=fed, tokens_fed_separately=naive,
-                                separate_s=separate_s, speedup=separate_s / trie_s)
-    print(f"\n{env_id}: {len(cands)} candidates after a {len(prompt)}-token prompt; trie "
-          f"{trie_s:.2f} s ({fed} tokens), separate forwards {separate_s:.2f} s ({naive} "
-          f"tokens): {separate_s / trie_s:.1f}x")
+    benchmark.extra_info.update(
+        candidates=len(cands),
+        prompt_tokens=len(prompt),
+        tokens_fed=fed,
+        tokens_fed_separately=naive,
+        separate_s=separate_s,
+        speedup=separate_s / trie_s,
+    )
+    print(
+        f"\n{env_id}: {len(cands)} candidates after a {len(prompt)}-token prompt; trie "
+        f"{trie_s:.2f} s ({fed} tokens), separate forwards {separate_s:.2f} s ({naive} "
+        f"tokens): {separate_s / trie_s:.1f}x"
+    )
     assert separate_s > trie_s

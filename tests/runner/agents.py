@@ -57,7 +57,9 @@ class NaNAction(BaseAgent):
 
     def act(self, obs_batch: Any) -> Decision:
         space = self.task.action_space
-        return Decision(actions=np.full((batch_size_of(obs_batch), *space.shape), np.nan, dtype=np.float32))
+        return Decision(
+            actions=np.full((batch_size_of(obs_batch), *space.shape), np.nan, dtype=np.float32)
+        )
 
 
 class NaNEntropy(BaseAgent):
@@ -72,7 +74,9 @@ class OutOfSpace(BaseAgent):
     name = "out_of_space"
 
     def act(self, obs_batch: Any) -> Decision:
-        return Decision(actions=np.full(batch_size_of(obs_batch), self.task.action_space.n, dtype=np.int64))
+        return Decision(
+            actions=np.full(batch_size_of(obs_batch), self.task.action_space.n, dtype=np.int64)
+        )
 
 
 class Hanging(BaseAgent):
@@ -121,7 +125,9 @@ class Gated(Sleepy):
 
     name = "gated"
 
-    def __init__(self, gate: str, gate_from: int = 2, delay: float = 0.0, wait_s: float = 120.0) -> None:
+    def __init__(
+        self, gate: str, gate_from: int = 2, delay: float = 0.0, wait_s: float = 120.0
+    ) -> None:
         super().__init__(delay=delay)
         self.config.update(gate=gate, gate_from=gate_from, wait_s=wait_s)
         self.gate, self.gate_from, self.wait_s = gate, int(gate_from), float(wait_s)
@@ -129,7 +135,9 @@ class Gated(Sleepy):
     def setup(self, task: Any, seed: int, device: str) -> None:
         super().setup(task, seed, device)
         deadline = time.monotonic() + self.wait_s
-        while seed >= self.gate_from and not os.path.exists(self.gate) and time.monotonic() < deadline:
+        while (
+            seed >= self.gate_from and not os.path.exists(self.gate) and time.monotonic() < deadline
+        ):
             time.sleep(0.02)
 
 
@@ -178,5 +186,7 @@ class TextReplies(BaseAgent):
         if self.calls % 3 == 0:
             return Decision(actions=["no idea"] * n, entropy=np.full(n, 0.0))
         picks = self.rng.integers(len(self.labels), size=n)
-        return Decision(actions=[f"press {self.labels[i]}" for i in picks],
-                        entropy=np.full(n, np.log(len(self.labels))))
+        return Decision(
+            actions=[f"press {self.labels[i]}" for i in picks],
+            entropy=np.full(n, np.log(len(self.labels))),
+        )

@@ -34,8 +34,13 @@ def toy_env_id() -> str:
 def write_suite(path: Path, name: str, **body: Any) -> Path:
     """Write ``{"suites": {name: body}}`` with defaults for the required keys."""
     # 200 bootstrap replications keep tests fast; the statistics tests set their own.
-    suite = {"description": f"test suite {name}", "seeds": [0, 1], "eval_episodes": 2,
-             "bootstrap_reps": 200, **body}
+    suite = {
+        "description": f"test suite {name}",
+        "seeds": [0, 1],
+        "eval_episodes": 2,
+        "bootstrap_reps": 200,
+        **body,
+    }
     path.write_text(yaml.safe_dump({"suites": {name: suite}}, sort_keys=False))
     return path
 
@@ -52,8 +57,14 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "entropy_gym", *args]
 
 
-def synthetic_rows(suite: Suite, rng: np.random.Generator, *, skill: dict[str, Any] | None = None,
-                   noise: float = 1.0, failed: Any = frozenset()) -> list[Row]:
+def synthetic_rows(
+    suite: Suite,
+    rng: np.random.Generator,
+    *,
+    skill: dict[str, Any] | None = None,
+    noise: float = 1.0,
+    failed: Any = frozenset(),
+) -> list[Row]:
     """Stored rows for every cell of ``suite`` with made-up returns and entropies: row label
     ``L`` returns ``skill[L]`` (a number, or ``{env name: number}``) plus N(0, noise) per
     episode; ``failed`` lists (label, env, seed) cells to store as failed."""
@@ -61,8 +72,18 @@ def synthetic_rows(suite: Suite, rng: np.random.Generator, *, skill: dict[str, A
     rows = []
     for cell in expand(suite):
         if (cell.agent_label, cell.env_name, cell.seed) in failed:
-            rows.append(Row(cell, "failed", "agent.act raised RuntimeError: boom", None, None,
-                            {"device": "cpu"}, 0.1, "2026-01-01T00:00:00"))
+            rows.append(
+                Row(
+                    cell,
+                    "failed",
+                    "agent.act raised RuntimeError: boom",
+                    None,
+                    None,
+                    {"device": "cpu"},
+                    0.1,
+                    "2026-01-01T00:00:00",
+                )
+            )
             continue
         base = skill.get(cell.agent_label, 0.0)
         if isinstance(base, dict):
@@ -71,15 +92,38 @@ def synthetic_rows(suite: Suite, rng: np.random.Generator, *, skill: dict[str, A
         h = float(rng.uniform(0.1, 1.0))
         by_step = list(np.linspace(h * 1.2, h * 0.8, 20))
         result = {
-            "returns": returns, "lengths": [20] * cell.eval_episodes, "metrics": {"hits": base},
-            "episode_metrics": {}, "telemetry": [],
-            "entropy": {"mean": h, "decisions": 40, "episode_mean": [h] * cell.eval_episodes,
-                        "episode_var": [0.0] * cell.eval_episodes, "by_step": by_step,
-                        "by_step_count": [cell.eval_episodes] * 20},
-            "env": {"spec": None, "family": None, "max_entropy": float(np.log(2)), "action_dims": 1},
+            "returns": returns,
+            "lengths": [20] * cell.eval_episodes,
+            "metrics": {"hits": base},
+            "episode_metrics": {},
+            "telemetry": [],
+            "entropy": {
+                "mean": h,
+                "decisions": 40,
+                "episode_mean": [h] * cell.eval_episodes,
+                "episode_var": [0.0] * cell.eval_episodes,
+                "by_step": by_step,
+                "by_step_count": [cell.eval_episodes] * 20,
+            },
+            "env": {
+                "spec": None,
+                "family": None,
+                "max_entropy": float(np.log(2)),
+                "action_dims": 1,
+            },
             "agent": {"config": dict(cell.agent_config), "config_hash": "x"},
             "provenance": {"device": "cpu", "package_version": "0.1.0"},
         }
-        rows.append(Row(cell, "ok", None, CellResult.from_dict(result), None, result["provenance"], 0.1,
-                        "2026-01-01T00:00:00"))
+        rows.append(
+            Row(
+                cell,
+                "ok",
+                None,
+                CellResult.from_dict(result),
+                None,
+                result["provenance"],
+                0.1,
+                "2026-01-01T00:00:00",
+            )
+        )
     return rows

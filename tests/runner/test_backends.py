@@ -5,33 +5,47 @@ from __future__ import annotations
 
 import pytest
 
+from entropy_gym.agents.base import ConfigError
 from entropy_gym.leaderboard.build import build_results, select_rows
 from entropy_gym.runner import Store, expand, load_suite, run_cells
 from entropy_gym.runner.backends import make_backend
 from entropy_gym.runner.worker import run_isolated
-from entropy_gym.agents.base import ConfigError
 from tests.runner.helpers import agent_ref, write_suite
 
 
 def test_ray_backend_matches_local(tmp_path):
     pytest.importorskip("ray")
-    path = write_suite(tmp_path / "b.yaml", "r", seeds=[0, 1], num_envs=2, eval_episodes=3,
-                       envs=["CartPole-v1"],
-                       agents=["random", {"name": agent_ref("Raising"), "label": "raising"}])
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "r",
+        seeds=[0, 1],
+        num_envs=2,
+        eval_episodes=3,
+        envs=["CartPole-v1"],
+        agents=["random", {"name": agent_ref("Raising"), "label": "raising"}],
+    )
     suite = load_suite("r", path)
     results = {}
     for backend in ("ray", "local"):
         with Store(tmp_path / f"{backend}.sqlite") as store:
             summary = run_cells(expand(suite), store, backend=backend, workers=2, quiet=True)
             assert summary.ran == 4 and len(summary.failed) == 2
-            assert {o.reason for o in summary.failed} == {"agent.act raised RuntimeError: boom in act"}
+            assert {o.reason for o in summary.failed} == {
+                "agent.act raised RuntimeError: boom in act"
+            }
             results[backend] = build_results(suite, select_rows(store, suite))
     assert results["ray"] == results["local"]
 
 
 def test_isolated_cell_is_killed_at_its_time_limit(tmp_path):
-    path = write_suite(tmp_path / "b.yaml", "h", seeds=[0], time_limit_s=1.5, envs=["CartPole-v1"],
-                       agents=[{"name": agent_ref("Hanging")}])
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "h",
+        seeds=[0],
+        time_limit_s=1.5,
+        envs=["CartPole-v1"],
+        agents=[{"name": agent_ref("Hanging")}],
+    )
     cell = expand(load_suite("h", path))[0]
     outcome = run_isolated(cell.to_dict(), "cpu")
     assert outcome["status"] == "failed"

@@ -23,7 +23,9 @@ def test_suite_covers_the_five_stochasticity_types_per_game(name):
     for env in suite.envs:
         game, kind = env.id.split("/")[1].rsplit("-v0", 1)[0].split("-", 1)
         games.setdefault(game, set()).add(kind.rstrip("ABC"))
-    assert games and all(kinds == {"T1", "T2.1", "T2.2", "T3.1", "T3.2"} for kinds in games.values()), games
+    assert games and all(
+        kinds == {"T1", "T2.1", "T2.2", "T3.1", "T3.2"} for kinds in games.values()
+    ), games
 
 
 def test_drift_happens_inside_the_cheap_suites_evaluation_episodes():

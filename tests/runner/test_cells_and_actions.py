@@ -17,14 +17,25 @@ from tests.runner.helpers import write_suite
 
 
 def test_suite_expands_to_agent_env_seed_cells(tmp_path):
-    path = write_suite(tmp_path / "b.yaml", "s", seeds=[3, 7], num_envs=2, budget={"env_steps": 10},
-                       envs=["CartPole-v1", {"id": "Pendulum-v1", "kwargs": {"g": 9.0}}],
-                       agents=["random", {"name": "random", "label": "again"}])
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "s",
+        seeds=[3, 7],
+        num_envs=2,
+        budget={"env_steps": 10},
+        envs=["CartPole-v1", {"id": "Pendulum-v1", "kwargs": {"g": 9.0}}],
+        agents=["random", {"name": "random", "label": "again"}],
+    )
     cells = expand(load_suite("s", path))
     assert [(c.agent_label, c.env_name, c.seed) for c in cells] == [
-        (a, e, s) for a in ("random", "again") for e in ("CartPole-v1", "Pendulum-v1") for s in (3, 7)
+        (a, e, s)
+        for a in ("random", "again")
+        for e in ("CartPole-v1", "Pendulum-v1")
+        for s in (3, 7)
     ]
-    assert all(c.num_envs == 2 and c.eval_episodes == 2 and c.budget == {"env_steps": 10} for c in cells)
+    assert all(
+        c.num_envs == 2 and c.eval_episodes == 2 and c.budget == {"env_steps": 10} for c in cells
+    )
     assert len({c.key for c in cells}) == len(cells)
     # The same task under two agents shares a protocol key but not a cell key.
     assert cells[0].protocol_key == cells[4].protocol_key and cells[0].key != cells[4].key
@@ -45,7 +56,12 @@ def test_cell_key_changes_with_everything_that_changes_the_result():
     ]
     assert len({base.key, *(v.key for v in variants)}) == 1 + len(variants)
     # The time limit bounds a cell; it does not change its result.
-    assert Cell("s", "a", {"name": "random"}, "E", "CartPole-v1", {}, 0, 2, 4, None, time_limit_s=5).key == base.key
+    assert (
+        Cell(
+            "s", "a", {"name": "random"}, "E", "CartPole-v1", {}, 0, 2, 4, None, time_limit_s=5
+        ).key
+        == base.key
+    )
 
 
 def test_env_seeds_come_from_the_cell_seed_sequence():
@@ -53,7 +69,9 @@ def test_env_seeds_come_from_the_cell_seed_sequence():
     assert env_seeds(0, 4)[:2] == env_seeds(0, 2)  # env i's seed does not depend on num_envs
     assert len(set(env_seeds(0, 8))) == 8
     assert set(env_seeds(0, 4)).isdisjoint(env_seeds(1, 4))
-    expected = [int(c.generate_state(1, dtype=np.uint32)[0]) for c in np.random.SeedSequence(5).spawn(3)]
+    expected = [
+        int(c.generate_state(1, dtype=np.uint32)[0]) for c in np.random.SeedSequence(5).spawn(3)
+    ]
     assert env_seeds(5, 3) == expected
 
 
@@ -66,7 +84,11 @@ def test_episode_quota_splits_evenly(episodes, envs):
 @pytest.mark.parametrize(
     "space, actions, fragment",
     [
-        (gym.spaces.Discrete(3), np.array([0, 3]), "outside the action space Discrete(3) (env 1: 3)"),
+        (
+            gym.spaces.Discrete(3),
+            np.array([0, 3]),
+            "outside the action space Discrete(3) (env 1: 3)",
+        ),
         (gym.spaces.Discrete(3, start=1), np.array([0, 1]), "outside the action space"),
         (gym.spaces.Discrete(3), np.array([0.5, 1.0]), "non-integer action"),
         (gym.spaces.Discrete(3), np.array([np.nan, 1.0]), "a NaN action (env 0)"),
@@ -76,8 +98,16 @@ def test_episode_quota_splits_evenly(episodes, envs):
         (gym.spaces.Box(-1, 1, (2,)), np.array([[0, 0]]), "actions of shape (1, 2)"),
         (gym.spaces.MultiDiscrete([2, 3]), np.array([[1, 2], [2, 0]]), "outside the action space"),
         (gym.spaces.MultiBinary(2), np.array([[1, 0], [0, 2]]), "outside the action space"),
-        (gym.spaces.Discrete(3), ["left", "right"], "text actions for an env whose action space is Discrete(3)"),
-        (gym.spaces.Discrete(3), np.array(["a", "b"]), "text actions for an env whose action space is Discrete(3)"),
+        (
+            gym.spaces.Discrete(3),
+            ["left", "right"],
+            "text actions for an env whose action space is Discrete(3)",
+        ),
+        (
+            gym.spaces.Discrete(3),
+            np.array(["a", "b"]),
+            "text actions for an env whose action space is Discrete(3)",
+        ),
         (gym.spaces.Discrete(3), np.array([None, 1], dtype=object), "non-numeric actions"),
     ],
 )
@@ -91,8 +121,14 @@ def test_good_actions_pass_and_text_is_accepted_by_text_envs():
     assert check_actions([0, 2], 2, gym.spaces.Discrete(3), text_ok=False).tolist() == [0, 2]
     box = gym.spaces.Box(-1, 1, (2,))
     assert check_actions(np.array([[-1.0, 1.0], [0, 0]]), 2, box, text_ok=False).shape == (2, 2)
-    assert check_actions(["press red", "?"], 2, gym.spaces.Discrete(3), text_ok=True) == ["press red", "?"]
-    assert check_actions(np.array(["press red", "?"]), 2, gym.spaces.Discrete(3), text_ok=True) == ["press red", "?"]
+    assert check_actions(["press red", "?"], 2, gym.spaces.Discrete(3), text_ok=True) == [
+        "press red",
+        "?",
+    ]
+    assert check_actions(np.array(["press red", "?"]), 2, gym.spaces.Discrete(3), text_ok=True) == [
+        "press red",
+        "?",
+    ]
     text = gym.spaces.Text(5)
     with pytest.raises(InvalidDecision, match="outside the action space"):
         check_actions(["far too long"], 1, text, text_ok=True)
@@ -109,10 +145,15 @@ def test_entropy_checks_and_decision_type():
         check_entropy([0.1, np.nan], 2)
     with pytest.raises(InvalidDecision, match="3 entropies for 2 envs"):
         check_entropy([0.1, 0.1, 0.1], 2)
-    with pytest.raises(CellFailure, match="agent.act returned ndarray, expected a Decision"):
+    with pytest.raises(CellFailure, match=r"agent\.act returned ndarray, expected a Decision"):
         check_decision(np.zeros(2), 2, gym.spaces.Discrete(2), text_ok=False)
     with pytest.raises(CellFailure, match="agent returned a NaN entropy"):
-        check_decision(Decision(np.zeros(2, int), np.array([0.0, np.nan])), 2, gym.spaces.Discrete(2), text_ok=False)
+        check_decision(
+            Decision(np.zeros(2, int), np.array([0.0, np.nan])),
+            2,
+            gym.spaces.Discrete(2),
+            text_ok=False,
+        )
 
 
 def test_entropy_summary_trajectory_by_decision_index():
@@ -145,7 +186,13 @@ def test_progress_display_counts_done_running_failed():
         progress.finished(ok=True)
         progress.finished(ok=True)
     text = buffer.getvalue()
-    assert "suite-x" in text and "3/3" in text and "running 0" in text and "failed 1" in text and "ETA" in text
+    assert (
+        "suite-x" in text
+        and "3/3" in text
+        and "running 0" in text
+        and "failed 1" in text
+        and "ETA" in text
+    )
     quiet = RunProgress("s", 3)  # stderr is not a terminal under pytest: no display at all
     assert quiet._bar is None
 
@@ -153,10 +200,19 @@ def test_progress_display_counts_done_running_failed():
 def test_cell_processes_preload_the_modules_of_the_suites_agents(tmp_path):
     from entropy_gym.runner.worker import agent_modules
 
-    path = write_suite(tmp_path / "b.yaml", "s", seeds=[0], envs=["CartPole-v1"],
-                       agents=["random", {"name": "ppo", "n_steps": 64}, {"name": "tests/x.py:Mine"}])
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "s",
+        seeds=[0],
+        envs=["CartPole-v1"],
+        agents=["random", {"name": "ppo", "n_steps": 64}, {"name": "tests/x.py:Mine"}],
+    )
     cells = expand(load_suite("s", path))
-    assert agent_modules(cells) == ["entropy_gym.agents.classic.random", "entropy_gym.agents.sb3.agents",
-                                    "torch._dynamo"]
+    assert agent_modules(cells) == [
+        "entropy_gym.agents.classic.random",
+        "entropy_gym.agents.sb3.agents",
+        "torch._dynamo",
+    ]
     assert agent_modules([c for c in cells if c.agent_config["name"] == "random"]) == [
-        "entropy_gym.agents.classic.random"]
+        "entropy_gym.agents.classic.random"
+    ]

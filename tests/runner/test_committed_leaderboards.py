@@ -24,15 +24,23 @@ def test_committed_leaderboard_matches_its_suite(path):
     suite = suites[name]
     s = results["suite"]
     assert s["seeds"] == list(suite.seeds) and s["eval_episodes"] == suite.eval_episodes
-    assert s["num_envs"] == suite.num_envs and s["budget"] == (dict(suite.budget) if suite.budget else None)
+    assert s["num_envs"] == suite.num_envs and s["budget"] == (
+        dict(suite.budget) if suite.budget else None
+    )
     assert [e["id"] for e in s["envs"]] == [e.id for e in suite.envs]
-    assert all(r["source"] == "suite" for r in results["rows"]), "a committed board holds no submissions"
+    assert all(r["source"] == "suite" for r in results["rows"]), (
+        "a committed board holds no submissions"
+    )
     assert {r["label"] for r in results["rows"]} == {a.label for a in suite.agents}
     # Exactly one cell per (agent, env, seed) of the suite: none missing, none extra.
-    expected = sorted((a.label, e.name, seed) for a in suite.agents for e in suite.envs for seed in suite.seeds)
+    expected = sorted(
+        (a.label, e.name, seed) for a in suite.agents for e in suite.envs for seed in suite.seeds
+    )
     assert sorted((c["label"], c["env"], c["seed"]) for c in results["cells"]) == expected
     prov = results["provenance"]
-    assert prov["git_dirty"] == [False] and all(re.fullmatch(r"[0-9a-f]{40}", c) for c in prov["git_commit"])
+    assert prov["git_dirty"] == [False] and all(
+        re.fullmatch(r"[0-9a-f]{40}", c) for c in prov["git_commit"]
+    )
     for plot in results["plots"]:
         assert (path.parent / plot).is_file()
     cells = json.loads((path.parent / "provenance.json").read_text())

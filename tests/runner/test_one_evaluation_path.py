@@ -20,14 +20,24 @@ PACKAGE = Path(__file__).resolve().parents[2] / "entropy_gym"
 
 
 def cell(agent: str, env_id: str, *, seed: int, num_envs: int, episodes: int, **kwargs) -> Cell:
-    return Cell(suite="t", agent_label=agent, agent_config={"name": agent}, env_name=env_id,
-                env_id=env_id, env_kwargs=kwargs, seed=seed, num_envs=num_envs, eval_episodes=episodes)
+    return Cell(
+        suite="t",
+        agent_label=agent,
+        agent_config={"name": agent},
+        env_name=env_id,
+        env_id=env_id,
+        env_kwargs=kwargs,
+        seed=seed,
+        num_envs=num_envs,
+        eval_episodes=episodes,
+    )
 
 
 def test_the_package_has_one_evaluation_loop():
     """Outside the envs themselves, only runner/evaluation.py steps an env."""
     stepping = sorted(
-        str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
         if "envs" not in path.relative_to(PACKAGE).parts
         and re.search(r"\b(?:vec|envs?)\.step\(", path.read_text())
     )
@@ -58,7 +68,11 @@ def test_episodes_beyond_an_envs_quota_are_not_counted():
     exactly its quota, in order, whatever the others do."""
     result = evaluate(make_agent("random"), "CartPole-v1", episodes=7, seed=5, num_envs=3)
     slots = [e.env_index for e in result.episodes]
-    assert slots == [i for i, q in enumerate(episode_quota(7, 3)) for _ in range(q)] == [0, 0, 1, 1, 2, 2, 2]
+    assert (
+        slots
+        == [i for i, q in enumerate(episode_quota(7, 3)) for _ in range(q)]
+        == [0, 0, 1, 1, 2, 2, 2]
+    )
     assert all(len(e.entropy) == e.length for e in result.episodes)
 
 
@@ -71,9 +85,13 @@ def test_east_fitting_plays_the_episodes_a_runner_cell_scores(lm):
     scored = run_cell(cell("llm_bandit", env_id, seed=7, num_envs=2, episodes=3, **kwargs), "cpu")
     agent = LLMBanditAgent()
     agent.capture_layer = 24
-    samples = collect_samples(agent, [(env_id, kwargs)], episodes=3, num_envs=2, seed=7, device="cpu")
+    samples = collect_samples(
+        agent, [(env_id, kwargs)], episodes=3, num_envs=2, seed=7, device="cpu"
+    )
     (fitted,) = samples.evaluations
     assert fitted.returns == scored.returns and fitted.lengths == scored.lengths
-    assert [float(np.mean(e.entropy)) for e in fitted.episodes] == pytest.approx(scored.entropy.episode_mean)
+    assert [float(np.mean(e.entropy)) for e in fitted.episodes] == pytest.approx(
+        scored.entropy.episode_mean
+    )
     # One recorded activation per counted decision: 3 episodes x 4 decisions.
     assert samples.activations.shape[0] == samples.entropies.shape[0] == 12

@@ -29,8 +29,14 @@ def test_kill_9_then_resume_gives_the_uninterrupted_leaderboard(tmp_path):
     lands after exactly two stored cells, however fast or slow the machine is."""
     gate = tmp_path / "gate"
     agent = {"name": agent_ref("Gated"), "gate": str(gate), "gate_from": 2, "label": "gated"}
-    path = write_suite(tmp_path / "b.yaml", "k", seeds=[0, 1, 2, 3, 4], eval_episodes=3,
-                       envs=["CartPole-v1"], agents=[agent])
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "k",
+        seeds=[0, 1, 2, 3, 4],
+        eval_episodes=3,
+        envs=["CartPole-v1"],
+        agents=[agent],
+    )
     suite = load_suite("k", path)
     gate.touch()
     with Store(tmp_path / "whole.sqlite") as store:
@@ -39,16 +45,34 @@ def test_kill_9_then_resume_gives_the_uninterrupted_leaderboard(tmp_path):
     gate.unlink()
 
     store = tmp_path / "killed.sqlite"
-    command = cli("run", "k", "--file", str(path), "--store", str(store), "--out", str(tmp_path / "killed"),
-                  "--workers", "1", "--quiet")
-    proc = subprocess.Popen(command, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    command = cli(
+        "run",
+        "k",
+        "--file",
+        str(path),
+        "--store",
+        str(store),
+        "--out",
+        str(tmp_path / "killed"),
+        "--workers",
+        "1",
+        "--quiet",
+    )
+    proc = subprocess.Popen(
+        command,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while _stored(store) < 2 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the runner, its fork server and (by PDEATHSIG) its cells
+        os.killpg(
+            proc.pid, signal.SIGKILL
+        )  # the runner, its fork server and (by PDEATHSIG) its cells
         proc.wait(timeout=30)
     done_before = _stored(store)
     assert done_before == 2, "the gate holds the run at its third cell"
@@ -57,6 +81,10 @@ def test_kill_9_then_resume_gives_the_uninterrupted_leaderboard(tmp_path):
 
     again = subprocess.run(command, env=cli_env(), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    assert f"k: 5 cells, {5 - done_before} run, {done_before} already stored, 0 failed" in again.stdout
+    assert (
+        f"k: 5 cells, {5 - done_before} run, {done_before} already stored, 0 failed" in again.stdout
+    )
     for name in FILES:
-        assert (tmp_path / "killed" / "k" / name).read_bytes() == (tmp_path / "whole" / "k" / name).read_bytes(), name
+        assert (tmp_path / "killed" / "k" / name).read_bytes() == (
+            tmp_path / "whole" / "k" / name
+        ).read_bytes(), name

@@ -29,9 +29,17 @@ AGENTS = [
 def tiny(tmp_path_factory):
     """The tiny suite run once on the local backend (2 workers), and its leaderboard."""
     tmp = tmp_path_factory.mktemp("tiny")
-    path = write_suite(tmp / "b.yaml", "tiny", seeds=[0, 1], num_envs=2, eval_episodes=3,
-                       budget={"env_steps": 2000}, metrics=["hits"],
-                       envs=["CartPole-v1", "Pendulum-v1"], agents=AGENTS)
+    path = write_suite(
+        tmp / "b.yaml",
+        "tiny",
+        seeds=[0, 1],
+        num_envs=2,
+        eval_episodes=3,
+        budget={"env_steps": 2000},
+        metrics=["hits"],
+        envs=["CartPole-v1", "Pendulum-v1"],
+        agents=AGENTS,
+    )
     suite = load_suite("tiny", path)
     check_runnable(suite)
     store = Store(tmp / "store.sqlite")
@@ -42,7 +50,7 @@ def tiny(tmp_path_factory):
 
 
 def test_every_cell_finishes_with_its_episodes(tiny):
-    suite, store, summary, _, _ = tiny
+    _suite, store, summary, _, _ = tiny
     assert summary.total == 12 and summary.ran == 12 and summary.ok
     rows = store.rows("tiny")
     assert len(rows) == 12 and all(r.ok for r in rows)
@@ -67,8 +75,11 @@ def test_rows_carry_provenance(tiny):
     assert prov["hostname"] and prov["platform"] and prov["python"]
     assert json.loads(row.result.env.spec)["id"] == "CartPole-v1"
     config = row.result.agent.config
-    assert config["name"] == row.cell.agent_config["name"] or config["name"].endswith(":EpsilonConstant") \
+    assert (
+        config["name"] == row.cell.agent_config["name"]
+        or config["name"].endswith(":EpsilonConstant")
         or config["name"].endswith(":Learner")
+    )
     assert row.result.agent.config_hash == config_hash(config)
     timing = row.result.timing
     assert row.wall_time_s > timing.total_s > 0
@@ -82,7 +93,9 @@ def test_entropy_telemetry_and_collapse(tiny):
     assert by_label["random"]["entropy"] == pytest.approx((math.log(2) + math.log(4)) / 2)
     # Epsilon-constant reports entropy on CartPole only (None on the Box env).
     p = np.array([0.9, 0.1])
-    assert by_label["eps0.2"]["per_task"]["CartPole-v1"]["entropy"] == pytest.approx(-(p * np.log(p)).sum())
+    assert by_label["eps0.2"]["per_task"]["CartPole-v1"]["entropy"] == pytest.approx(
+        -(p * np.log(p)).sum()
+    )
     assert by_label["eps0.2"]["per_task"]["Pendulum-v1"]["entropy"] is None
     # The learner's training entropy decays from log 2 to 0.9**40 * log 2, judged on training:
     # collapsed on CartPole (below 10% of log 2); on the Box env the rule asks for a drop of
@@ -104,18 +117,28 @@ def test_leaderboard_files(tiny):
     out = tmp / "lb" / "tiny"
     on_disk = json.loads((out / "results.json").read_text())
     assert on_disk["rows"] == results["rows"]
-    assert {"aggregates.svg", "profile.svg", "entropy_return.svg", "entropy_trajectory.svg",
-            "entropy_training.svg"} <= set(results["plots"])
+    assert {
+        "aggregates.svg",
+        "profile.svg",
+        "entropy_return.svg",
+        "entropy_trajectory.svg",
+        "entropy_training.svg",
+    } <= set(results["plots"])
     md = (out / "leaderboard.md").read_text()
-    assert "| rank | agent | intervention | IQM [95% CI] | mean [95% CI] | entropy (nats) | collapsed | cells failed | hits |" in md
+    assert (
+        "| rank | agent | intervention | IQM [95% CI] | mean [95% CI] | entropy (nats) | collapsed | cells failed | hits |"
+        in md
+    )
     assert results["scores"]["kind"] == "raw"  # neither env has anchors in the catalog or the suite
     provenance = json.loads((out / "provenance.json").read_text())
-    assert len(provenance) == 12 and all("wall_time_s" in p and "libraries" in p for p in provenance)
+    assert len(provenance) == 12 and all(
+        "wall_time_s" in p and "libraries" in p for p in provenance
+    )
     assert (tmp / "lb" / "site" / "index.html").is_file()
 
 
 def test_same_seeds_same_numbers_and_resume_skips_stored_cells(tiny, tmp_path):
-    suite, store, _, results, _ = tiny
+    suite, _store, _, results, _ = tiny
     again = Store(tmp_path / "again.sqlite")
     cells = expand(suite)
     # Half the cells first (as if interrupted), then the whole suite: only the rest runs.
@@ -130,9 +153,16 @@ def test_same_seeds_same_numbers_and_resume_skips_stored_cells(tiny, tmp_path):
 
 
 def test_text_env_replies_metrics_and_task_info(tmp_path):
-    path = write_suite(tmp_path / "b.yaml", "text", seeds=[0], num_envs=2, eval_episodes=4,
-                       metrics=["hits", "invalid_rate"], envs=[toy_env_id()],
-                       agents=[{"name": agent_ref("TextReplies"), "label": "replies"}, "random"])
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "text",
+        seeds=[0],
+        num_envs=2,
+        eval_episodes=4,
+        metrics=["hits", "invalid_rate"],
+        envs=[toy_env_id()],
+        agents=[{"name": agent_ref("TextReplies"), "label": "replies"}, "random"],
+    )
     suite = load_suite("text", path)
     check_runnable(suite)
     with Store(tmp_path / "s.sqlite") as store:
@@ -148,7 +178,9 @@ def test_text_env_replies_metrics_and_task_info(tmp_path):
     assert replies.returns == replies.episode_metrics["hits"]
     assert rows["random"].metrics["invalid_rate"] == 0
     by_label = {r["label"]: r for r in results["rows"]}
-    assert by_label["replies"]["metrics"]["invalid_rate"] == pytest.approx(replies.metrics["invalid_rate"])
+    assert by_label["replies"]["metrics"]["invalid_rate"] == pytest.approx(
+        replies.metrics["invalid_rate"]
+    )
 
 
 FAILING = {
@@ -165,8 +197,15 @@ FAILING = {
 
 def test_failing_agents_are_recorded_while_the_others_finish(tmp_path):
     agents = ["random"] + [{"name": agent_ref(cls), "label": cls} for cls in FAILING]
-    path = write_suite(tmp_path / "b.yaml", "fail", seeds=[0, 1], eval_episodes=2, time_limit_s=6,
-                       envs=["CartPole-v1"], agents=agents)
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "fail",
+        seeds=[0, 1],
+        eval_episodes=2,
+        time_limit_s=6,
+        envs=["CartPole-v1"],
+        agents=agents,
+    )
     suite = load_suite("fail", path)
     with Store(tmp_path / "s.sqlite") as store:
         summary = run_cells(expand(suite), store, workers=2, quiet=True)
@@ -188,7 +227,9 @@ def test_failing_agents_are_recorded_while_the_others_finish(tmp_path):
 
 
 def test_memory_limit_fails_the_cell_with_the_reason(tmp_path):
-    path = write_suite(tmp_path / "b.yaml", "mem", seeds=[0], envs=["CartPole-v1"], agents=["random"])
+    path = write_suite(
+        tmp_path / "b.yaml", "mem", seeds=[0], envs=["CartPole-v1"], agents=["random"]
+    )
     suite = load_suite("mem", path)
     hog = AgentEntry("hog", {"name": agent_ref("MemoryHog")})
     cells = expand(suite, [hog], memory_limit_mb=2048) + expand(suite, memory_limit_mb=2048)
@@ -200,12 +241,27 @@ def test_memory_limit_fails_the_cell_with_the_reason(tmp_path):
 
 
 def test_cli_run_exits_1_when_cells_fail_and_show_prints_the_table(tmp_path, capsys):
-    path = write_suite(tmp_path / "b.yaml", "mix", seeds=[0], eval_episodes=2, envs=["CartPole-v1"],
-                       agents=["random", {"name": agent_ref("Raising"), "label": "raising"}])
-    args = ["--file", str(path), "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "lb")]
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "mix",
+        seeds=[0],
+        eval_episodes=2,
+        envs=["CartPole-v1"],
+        agents=["random", {"name": agent_ref("Raising"), "label": "raising"}],
+    )
+    args = [
+        "--file",
+        str(path),
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--out",
+        str(tmp_path / "lb"),
+    ]
     assert main(["run", "mix", *args, "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "failed: raising on CartPole-v1 seed 0: agent.act raised RuntimeError: boom in act" in err
+    assert (
+        "failed: raising on CartPole-v1 seed 0: agent.act raised RuntimeError: boom in act" in err
+    )
     assert main(["show", "mix", "--out", str(tmp_path / "lb")]) == 0
     out = capsys.readouterr().out
     assert "random" in out and "raising" in out and "1/1" in out and "IQM [95% CI]" in out
@@ -218,4 +274,7 @@ def test_cli_run_exits_1_when_cells_fail_and_show_prints_the_table(tmp_path, cap
     plain = capsys.readouterr().out.splitlines()
     assert plain[1].split()[:3] == ["rank", "agent", "intervention"]
     assert plain[3].split()[:3] == ["1", "random", "none"]
-    assert "failed: raising on CartPole-v1 seed 0: agent.act raised RuntimeError: boom in act" in plain[-1]
+    assert (
+        "failed: raising on CartPole-v1 seed 0: agent.act raised RuntimeError: boom in act"
+        in plain[-1]
+    )

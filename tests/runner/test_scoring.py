@@ -46,14 +46,22 @@ def test_iqm_and_mean_equal_rliable_metrics(scores):
     assert iqm_and_mean(scores)[1] == pytest.approx(metrics.aggregate_mean(scores), rel=1e-12)
 
 
-@pytest.mark.parametrize("x, y", [
-    (FIXED[0], FIXED[0][::-1] + 0.05),
-    (FIXED[0], FIXED[0]),
-    (np.array([[1.0, 2.0], [1.0, 0.0], [3.0, 2.0]]), np.array([[1.0, 2.0], [0.5, 2.0]])),  # ties, 3 vs 2 runs
-    (np.array([[0.0], [1.0]]), np.array([[2.0], [3.0], [4.0]])),
-])
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        (FIXED[0], FIXED[0][::-1] + 0.05),
+        (FIXED[0], FIXED[0]),
+        (
+            np.array([[1.0, 2.0], [1.0, 0.0], [3.0, 2.0]]),
+            np.array([[1.0, 2.0], [0.5, 2.0]]),
+        ),  # ties, 3 vs 2 runs
+        (np.array([[0.0], [1.0]]), np.array([[2.0], [3.0], [4.0]])),
+    ],
+)
 def test_probability_of_improvement_equals_rliable(x, y):
-    assert probability_of_improvement(x, y) == pytest.approx(metrics.probability_of_improvement(x, y), abs=1e-12)
+    assert probability_of_improvement(x, y) == pytest.approx(
+        metrics.probability_of_improvement(x, y), abs=1e-12
+    )
 
 
 def test_score_distribution_equals_rliable():
@@ -66,8 +74,10 @@ def test_interval_estimates_are_rliables_stratified_bootstrap_seeded():
     scores = {"A": FIXED[0], "B": FIXED[1][:, :3]}
     ours = aggregate_estimates(scores, reps=500)
     for label, x in scores.items():
+
         def reference(s):
             return np.array([metrics.aggregate_iqm(s), metrics.aggregate_mean(s)])
+
         with seeded_global_numpy(stable_seed("aggregate", label)):
             points, cis = rly.get_interval_estimates({label: x}, reference, reps=500)
         assert ours[label]["iqm"] == pytest.approx(points[label][0])
@@ -102,20 +112,34 @@ def test_improvement_estimate():
 
 
 def test_normalisation_anchors_suite_catalog_raw():
-    card = EnvCard(id="Test/Anchored-v0", family="control", type="plain", description="test",
-                   entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv",
-                   random_score=10.0, reference_score=110.0, reference_source="test reference")
+    card = EnvCard(
+        id="Test/Anchored-v0",
+        family="control",
+        type="plain",
+        description="test",
+        entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv",
+        random_score=10.0,
+        reference_score=110.0,
+        reference_source="test reference",
+    )
     register_env(card)
     try:
         a = anchors_for("Test/Anchored-v0")
         assert (a.origin, a.apply(60.0), a.apply(10.0)) == ("catalog", 0.5, 0.0)
-        s = anchors_for("Test/Anchored-v0", random_score=0.0, reference_score=200.0, reference_source="s")
+        s = anchors_for(
+            "Test/Anchored-v0", random_score=0.0, reference_score=200.0, reference_source="s"
+        )
         assert (s.origin, s.apply(60.0)) == ("suite", 0.3)
         raw = anchors_for("CartPole-v1")
         assert not raw.normalised and raw.origin is None and raw.apply(42.0) == 42.0
-        lower = EnvCard(id="Test/Cost-v0", family="control", type="plain", description="cost",
-                        entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv",
-                        higher_is_better=False)
+        lower = EnvCard(
+            id="Test/Cost-v0",
+            family="control",
+            type="plain",
+            description="cost",
+            entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv",
+            higher_is_better=False,
+        )
         register_env(lower)
         assert anchors_for("Test/Cost-v0").apply(3.0) == -3.0
     finally:
@@ -127,7 +151,9 @@ def test_normalisation_anchors_suite_catalog_raw():
 def test_fit_recovers_known_a_and_b():
     h = np.linspace(0.05, 1.6, 12)
     fit = fit_entropy_return(h, -1.7 * np.exp(h) + 4.2)
-    assert fit.a == pytest.approx(1.7) and fit.b == pytest.approx(4.2) and fit.r2 == pytest.approx(1.0)
+    assert (
+        fit.a == pytest.approx(1.7) and fit.b == pytest.approx(4.2) and fit.r2 == pytest.approx(1.0)
+    )
     rng = np.random.default_rng(0)
     h = rng.uniform(0, 2, 400)
     noisy = fit_entropy_return(h, -0.8 * np.exp(h) + 3.0 + rng.normal(0, 0.05, 400))
@@ -150,8 +176,13 @@ def test_collapse_flag():
 
 def test_robustness_relative_to_type_3_1():
     scores = {"plain": 0.8, "sticky": 0.4, "drift": 0.2, "other-plain": 0.0, "other-1": 0.5}
-    kinds = {"plain": ("Pong", "3.1"), "sticky": ("Pong", "1"), "drift": ("Pong", "2.2"),
-             "other-plain": ("Breakout", "3.1"), "other-1": ("Breakout", "1")}
+    kinds = {
+        "plain": ("Pong", "3.1"),
+        "sticky": ("Pong", "1"),
+        "drift": ("Pong", "2.2"),
+        "other-plain": ("Breakout", "3.1"),
+        "other-1": ("Breakout", "1"),
+    }
     out = robustness(scores, kinds)
     assert out["games"]["Pong"] == {"1": 0.5, "2.2": 0.25}
     assert out["games"]["Breakout"] == {"1": None}  # plain score not above random
@@ -160,17 +191,35 @@ def test_robustness_relative_to_type_3_1():
 
 def test_robustness_averages_tasks_of_one_game_and_type():
     scores = {"plain": 0.8, "mask-a": 0.4, "mask-b": 0.2}
-    kinds = {"plain": ("Breakout", "3.1"), "mask-a": ("Breakout", "3.2"), "mask-b": ("Breakout", "3.2")}
+    kinds = {
+        "plain": ("Breakout", "3.1"),
+        "mask-a": ("Breakout", "3.2"),
+        "mask-b": ("Breakout", "3.2"),
+    }
     assert robustness(scores, kinds)["games"]["Breakout"] == {"3.2": pytest.approx(0.375)}
 
 
 def test_leaderboard_averages_episodes_within_seeds_and_ranks(tmp_path):
-    path = write_suite(tmp_path / "b.yaml", "s", seeds=[0, 1, 2, 3], eval_episodes=50, bootstrap_reps=300,
-                       envs=["CartPole-v1", "Pendulum-v1"],
-                       agents=["random", {"name": "random", "label": "strong"}, {"name": "random", "label": "broken"}])
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "s",
+        seeds=[0, 1, 2, 3],
+        eval_episodes=50,
+        bootstrap_reps=300,
+        envs=["CartPole-v1", "Pendulum-v1"],
+        agents=[
+            "random",
+            {"name": "random", "label": "strong"},
+            {"name": "random", "label": "broken"},
+        ],
+    )
     suite = load_suite("s", path)
-    rows = synthetic_rows(suite, np.random.default_rng(1), skill={"random": 0.0, "strong": 5.0, "broken": 9.0},
-                          failed={("broken", "Pendulum-v1", 2)})
+    rows = synthetic_rows(
+        suite,
+        np.random.default_rng(1),
+        skill={"random": 0.0, "strong": 5.0, "broken": 9.0},
+        failed={("broken", "Pendulum-v1", 2)},
+    )
     results = build_results(suite, rows)
     by_label = {r["label"]: r for r in results["rows"]}
     # Runs are seeds (4), never episodes (200): the matrix holds per-seed means.
@@ -198,16 +247,37 @@ def test_leaderboard_averages_episodes_within_seeds_and_ranks(tmp_path):
 
 
 def test_leaderboard_normalises_and_reports_robustness(tmp_path):
-    cards = [EnvCard(id=f"Fake/Game-T{t}-v0", family="stori", type=t, game="Game", description="fake",
-                     entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv",
-                     random_score=0.0, reference_score=10.0, reference_source="fake") for t in ("3.1", "1")]
+    cards = [
+        EnvCard(
+            id=f"Fake/Game-T{t}-v0",
+            family="stori",
+            type=t,
+            game="Game",
+            description="fake",
+            entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv",
+            random_score=0.0,
+            reference_score=10.0,
+            reference_source="fake",
+        )
+        for t in ("3.1", "1")
+    ]
     for card in cards:
         register_env(card)
     try:
-        path = write_suite(tmp_path / "b.yaml", "stori", seeds=[0, 1], envs=[c.id for c in cards], agents=["random"])
+        path = write_suite(
+            tmp_path / "b.yaml",
+            "stori",
+            seeds=[0, 1],
+            envs=[c.id for c in cards],
+            agents=["random"],
+        )
         suite = load_suite("stori", path)
-        rows = synthetic_rows(suite, np.random.default_rng(0), noise=0.0,
-                              skill={"random": {"Fake/Game-T3.1-v0": 8.0, "Fake/Game-T1-v0": 2.0}})
+        rows = synthetic_rows(
+            suite,
+            np.random.default_rng(0),
+            noise=0.0,
+            skill={"random": {"Fake/Game-T3.1-v0": 8.0, "Fake/Game-T1-v0": 2.0}},
+        )
         results = build_results(suite, rows)
         row = results["rows"][0]
         assert results["scores"]["kind"] == "normalised"

@@ -16,15 +16,28 @@ from tests.runner.helpers import REPO, synthetic_rows, write_suite
 
 pytestmark = pytest.mark.browser
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium() -> str:
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium") or ""):
+    for candidate in (
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        shutil.which("chromium") or "",
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
-    pytest.skip("no Chromium found (/usr/bin/chromium); install it with `apt-get install -y chromium`")
+    pytest.skip(
+        "no Chromium found (/usr/bin/chromium); install it with `apt-get install -y chromium`"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +70,12 @@ def render():
             first.locator("th").nth(1).click()  # sort by agent, ascending
             sorted_agents = first.locator("tbody tr td:nth-child(2)").all_text_contents()
             page.close()
-            return {"sections": report, "requests": requests, "errors": errors, "sorted": sorted_agents}
+            return {
+                "sections": report,
+                "requests": requests,
+                "errors": errors,
+                "sorted": sorted_agents,
+            }
 
         try:
             yield open_page
@@ -68,9 +86,14 @@ def render():
 def test_site_renders_every_suite_offline(tmp_path, render):
     root = tmp_path / "leaderboards"
     for name, labels in (("alpha", ["random", "zeta", "beta"]), ("beta", ["random"])):
-        path = write_suite(tmp_path / f"{name}.yaml", name, seeds=[0, 1, 2], metrics=["hits"],
-                           envs=["CartPole-v1", "Pendulum-v1"],
-                           agents=[{"name": "random", "label": label} for label in labels])
+        path = write_suite(
+            tmp_path / f"{name}.yaml",
+            name,
+            seeds=[0, 1, 2],
+            metrics=["hits"],
+            envs=["CartPole-v1", "Pendulum-v1"],
+            agents=[{"name": "random", "label": label} for label in labels],
+        )
         suite = load_suite(name, path)
         skill = {label: float(i) for i, label in enumerate(labels)}
         publish(suite, synthetic_rows(suite, np.random.default_rng(0), skill=skill), root)
@@ -78,7 +101,10 @@ def test_site_renders_every_suite_offline(tmp_path, render):
     sections = {s["id"]: s for s in out["sections"]}
     assert set(sections) == {"suite-alpha", "suite-beta"}
     alpha = sections["suite-alpha"]
-    assert alpha["headers"][:4] == ["rank", "agent", "intervention", "IQM [95% CI]"] and "hits" in alpha["headers"]
+    assert (
+        alpha["headers"][:4] == ["rank", "agent", "intervention", "IQM [95% CI]"]
+        and "hits" in alpha["headers"]
+    )
     assert [r[1] for r in alpha["rows"]] == ["beta", "zeta", "random"]  # ranked by IQM
     assert len(sections["suite-beta"]["rows"]) == 1
     plots = [p for s in out["sections"] for p in s["plots"]]
@@ -92,12 +118,16 @@ def test_committed_site_renders(render):
     index = REPO / "leaderboards" / "site" / "index.html"
     if not index.is_file():
         pytest.skip("no committed leaderboards/site/index.html")
-    suites = [json.loads(p.read_text()) for p in sorted((REPO / "leaderboards").glob("*/results.json"))]
+    suites = [
+        json.loads(p.read_text()) for p in sorted((REPO / "leaderboards").glob("*/results.json"))
+    ]
     out = render(index)
     sections = {s["id"]: s for s in out["sections"]}
     for results in suites:
         section = sections[f"suite-{results['suite']['name']}"]
         assert len(section["rows"]) == len(results["rows"])
-        assert len(section["plots"]) == len(results["plots"]) and all(p["ok"] for p in section["plots"])
+        assert len(section["plots"]) == len(results["plots"]) and all(
+            p["ok"] for p in section["plots"]
+        )
     assert all(url.startswith("file://") for url in out["requests"])
     assert not out["errors"], out["errors"]

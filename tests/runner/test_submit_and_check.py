@@ -34,24 +34,38 @@ GOOD_AGENT = textwrap.dedent('''
             return Decision(actions=np.full(n, self.t % 2), entropy=np.zeros(n))
 ''')
 
-BROKEN_AGENT = textwrap.dedent('''
+BROKEN_AGENT = textwrap.dedent("""
     from entropy_gym.agents import BaseAgent
 
     class Broken(BaseAgent):
         def __init__(self):
             raise RuntimeError("cannot load my weights")
-''')
+""")
 
 UNIMPORTABLE = "import numpy as np\nraise ImportError('needs a package that is not installed')\nclass Agent: pass\n"
 
 
 @pytest.fixture
 def workspace(tmp_path):
-    path = write_suite(tmp_path / "benchmarks.yaml", "sub", seeds=[0, 1], eval_episodes=2,
-                       envs=["CartPole-v1"], agents=["random"])
+    path = write_suite(
+        tmp_path / "benchmarks.yaml",
+        "sub",
+        seeds=[0, 1],
+        eval_episodes=2,
+        envs=["CartPole-v1"],
+        agents=["random"],
+    )
     user = tmp_path / "elsewhere"
     user.mkdir()
-    args = ["--file", str(path), "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "lb"), "--quiet"]
+    args = [
+        "--file",
+        str(path),
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--out",
+        str(tmp_path / "lb"),
+        "--quiet",
+    ]
     return tmp_path, user, args
 
 
@@ -59,15 +73,28 @@ def test_submit_scores_a_user_agent_beside_the_suite(workspace, capsys):
     tmp, user, args = workspace
     assert main(["run", "sub", *args]) == 0
     (user / "my_agent.py").write_text(GOOD_AGENT)
-    code = main(["submit", f"{user / 'my_agent.py'}:Alternate", "--suite", "sub", "--config", '{"offset": 1}',
-                 "--time-limit", "60", *args])
+    code = main(
+        [
+            "submit",
+            f"{user / 'my_agent.py'}:Alternate",
+            "--suite",
+            "sub",
+            "--config",
+            '{"offset": 1}',
+            "--time-limit",
+            "60",
+            *args,
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Alternate on sub: rank" in out
     results = json.loads((tmp / "lb" / "sub" / "results.json").read_text())
     by_label = {r["label"]: r for r in results["rows"]}
     assert set(by_label) == {"random", "Alternate"}
-    assert by_label["Alternate"]["source"] == "submit" and by_label["Alternate"]["cells_failed"] == 0
+    assert (
+        by_label["Alternate"]["source"] == "submit" and by_label["Alternate"]["cells_failed"] == 0
+    )
     assert by_label["Alternate"]["config"]["offset"] == 1
     with Store(tmp / "s.sqlite") as store:
         rows = store.rows("sub", source="submit")
@@ -96,7 +123,7 @@ def test_a_broken_agent_yields_failed_rows_with_the_reason(workspace, capsys):
 
 
 def test_resubmitting_changed_code_needs_replace(workspace, capsys):
-    tmp, user, args = workspace
+    _tmp, user, args = workspace
     agent = user / "my_agent.py"
     agent.write_text(GOOD_AGENT)
     ref = f"{agent}:Alternate"
@@ -118,7 +145,11 @@ def test_leaderboard_check_passes_when_it_reproduces_and_fails_otherwise(workspa
     assert main(["run", "sub", *args]) == 0
     assert main(["leaderboard", "sub", "--check", *args]) == 0
     out = capsys.readouterr().out
-    assert "random: IQM" in out and ": identical" in out and "sub: committed leaderboard reproduces" in out
+    assert (
+        "random: IQM" in out
+        and ": identical" in out
+        and "sub: committed leaderboard reproduces" in out
+    )
     path = tmp / "lb" / "sub" / "results.json"
     committed = json.loads(path.read_text())
     committed["rows"][0]["iqm_ci"] = [1000.0, 2000.0]

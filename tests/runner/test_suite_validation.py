@@ -11,7 +11,13 @@ import yaml
 from entropy_gym.runner.suite import SuiteError, check_runnable, load_suite, load_suites
 from tests.runner.helpers import agent_ref, cli, cli_env
 
-GOOD = {"description": "d", "seeds": [0, 1], "eval_episodes": 2, "envs": ["CartPole-v1"], "agents": ["random"]}
+GOOD = {
+    "description": "d",
+    "seeds": [0, 1],
+    "eval_episodes": 2,
+    "envs": ["CartPole-v1"],
+    "agents": ["random"],
+}
 
 
 def write(tmp_path, body):
@@ -36,28 +42,71 @@ def suite_with(**changes):
         (suite_with(eval_episodes=0), "suites.s.eval_episodes", "expected an integer >= 1, got 0"),
         (suite_with(num_envs="four"), "suites.s.num_envs", "expected an integer >= 1, got 'four'"),
         (suite_with(time_limit_s=0), "suites.s.time_limit_s", "expected a number > 0"),
-        (suite_with(budget={"steps": 10}), "suites.s.budget.steps", "unknown key; expected one of: env_steps"),
-        (suite_with(budget={"env_steps": -5}), "suites.s.budget.env_steps", "expected an integer >= 0"),
+        (
+            suite_with(budget={"steps": 10}),
+            "suites.s.budget.steps",
+            "unknown key; expected one of: env_steps",
+        ),
+        (
+            suite_with(budget={"env_steps": -5}),
+            "suites.s.budget.env_steps",
+            "expected an integer >= 0",
+        ),
         (suite_with(bootstrap_reps=10), "suites.s.bootstrap_reps", "expected an integer >= 100"),
         (suite_with(metrics=["a b"]), "suites.s.metrics[0]", "expected an episode metric name"),
         (suite_with(envs=[]), "suites.s.envs", "expected a non-empty list"),
         (suite_with(envs=[{"kwargs": {}}]), "suites.s.envs[0].id", "missing required key"),
-        (suite_with(envs=[{"id": "CartPole-v1", "kwarg": {}}]), "suites.s.envs[0].kwarg", "unknown key"),
-        (suite_with(envs=[{"id": "CartPole-v1", "random_score": 1}]), "suites.s.envs[0]",
-         "expected both random_score and reference_score"),
-        (suite_with(envs=[{"id": "CartPole-v1", "random_score": 1, "reference_score": 2}]),
-         "suites.s.envs[0].reference_source", "expected a non-empty string"),
-        (suite_with(envs=["CartPole-v1", "CartPole-v1"]), "suites.s.envs[1]", "duplicate env 'CartPole-v1'"),
-        (suite_with(envs=["CartPole-v1", {"id": "CartPole-v1", "name": "again"}]), "suites.s.envs[1]",
-         "duplicate env 'CartPole-v1' with the same kwargs as suites.s.envs[0]"),
-        (suite_with(envs=[{"id": "CartPole-v1", "kwargs": {"max_episode_steps": 9}, "name": "x"},
-                          {"id": "Pendulum-v1", "name": "x"}]), "suites.s.envs[1]", "duplicate env 'x'"),
+        (
+            suite_with(envs=[{"id": "CartPole-v1", "kwarg": {}}]),
+            "suites.s.envs[0].kwarg",
+            "unknown key",
+        ),
+        (
+            suite_with(envs=[{"id": "CartPole-v1", "random_score": 1}]),
+            "suites.s.envs[0]",
+            "expected both random_score and reference_score",
+        ),
+        (
+            suite_with(envs=[{"id": "CartPole-v1", "random_score": 1, "reference_score": 2}]),
+            "suites.s.envs[0].reference_source",
+            "expected a non-empty string",
+        ),
+        (
+            suite_with(envs=["CartPole-v1", "CartPole-v1"]),
+            "suites.s.envs[1]",
+            "duplicate env 'CartPole-v1'",
+        ),
+        (
+            suite_with(envs=["CartPole-v1", {"id": "CartPole-v1", "name": "again"}]),
+            "suites.s.envs[1]",
+            "duplicate env 'CartPole-v1' with the same kwargs as suites.s.envs[0]",
+        ),
+        (
+            suite_with(
+                envs=[
+                    {"id": "CartPole-v1", "kwargs": {"max_episode_steps": 9}, "name": "x"},
+                    {"id": "Pendulum-v1", "name": "x"},
+                ]
+            ),
+            "suites.s.envs[1]",
+            "duplicate env 'x'",
+        ),
         (suite_with(agents=[{"label": "x"}]), "suites.s.agents[0].name", "missing required key"),
-        (suite_with(agents=["random", "random"]), "suites.s.agents[1]", "duplicate agent label 'random'"),
-        (suite_with(agents=[{"name": "random", "interventions": [{"t": 2}]}]),
-         "suites.s.agents[0].interventions[0].name", "missing required key"),
-        (suite_with(agents=[{"name": "random", "interventions": "temperature"}]),
-         "suites.s.agents[0].interventions", "expected a list"),
+        (
+            suite_with(agents=["random", "random"]),
+            "suites.s.agents[1]",
+            "duplicate agent label 'random'",
+        ),
+        (
+            suite_with(agents=[{"name": "random", "interventions": [{"t": 2}]}]),
+            "suites.s.agents[0].interventions[0].name",
+            "missing required key",
+        ),
+        (
+            suite_with(agents=[{"name": "random", "interventions": "temperature"}]),
+            "suites.s.agents[0].interventions",
+            "expected a list",
+        ),
         ({"suites": {"site": GOOD}}, "suites.site", "expected a suite name"),
         ({"suites": {"s": {**GOOD, "extra": 1}}}, "suites.s.extra", "unknown key"),
     ],
@@ -90,22 +139,54 @@ def test_missing_file_and_unknown_suite(tmp_path):
 @pytest.mark.parametrize(
     "agents, envs, key, expected",
     [
-        (["random", "no_such_agent"], ["CartPole-v1"], "suites.s.agents[1]", "unknown agent 'no_such_agent'"),
-        ([{"name": "random", "interventions": [{"name": "nope"}]}], ["CartPole-v1"],
-         "suites.s.agents[0].interventions[0]", "unknown intervention 'nope'"),
-        ([{"name": "random", "interventions": [{"name": "temperature", "t": 2}]}], ["CartPole-v1"],
-         "suites.s.agents[0].interventions[0]", "intervention 'temperature' needs hook(s) logits but agent 'random'"),
-        ([{"name": "random", "interventions": [{"name": "temperature", "t": -1}]}], ["CartPole-v1"],
-         "suites.s.agents[0].interventions[0]", "temperature t must be > 0"),
-        ([{"name": "random", "gamma": 0.9}], ["CartPole-v1"], "suites.s.agents[0]", "unexpected keyword"),
-        ([{"name": agent_ref("EpsilonConstant"), "eps": 0.1}, {"name": agent_ref("Missing")}], ["CartPole-v1"],
-         "suites.s.agents[1]", "has no attribute 'Missing'"),
+        (
+            ["random", "no_such_agent"],
+            ["CartPole-v1"],
+            "suites.s.agents[1]",
+            "unknown agent 'no_such_agent'",
+        ),
+        (
+            [{"name": "random", "interventions": [{"name": "nope"}]}],
+            ["CartPole-v1"],
+            "suites.s.agents[0].interventions[0]",
+            "unknown intervention 'nope'",
+        ),
+        (
+            [{"name": "random", "interventions": [{"name": "temperature", "t": 2}]}],
+            ["CartPole-v1"],
+            "suites.s.agents[0].interventions[0]",
+            "intervention 'temperature' needs hook(s) logits but agent 'random'",
+        ),
+        (
+            [{"name": "random", "interventions": [{"name": "temperature", "t": -1}]}],
+            ["CartPole-v1"],
+            "suites.s.agents[0].interventions[0]",
+            "temperature t must be > 0",
+        ),
+        (
+            [{"name": "random", "gamma": 0.9}],
+            ["CartPole-v1"],
+            "suites.s.agents[0]",
+            "unexpected keyword",
+        ),
+        (
+            [{"name": agent_ref("EpsilonConstant"), "eps": 0.1}, {"name": agent_ref("Missing")}],
+            ["CartPole-v1"],
+            "suites.s.agents[1]",
+            "has no attribute 'Missing'",
+        ),
         (["random"], ["NoSuchEnv-v0"], "suites.s.envs[0]", "unknown env id 'NoSuchEnv-v0'"),
-        (["random"], [{"id": "CartPole-v1", "kwargs": {"no_such_kwarg": 1}}], "suites.s.envs[0]",
-         "gym.make('CartPole-v1'"),
+        (
+            ["random"],
+            [{"id": "CartPole-v1", "kwargs": {"no_such_kwarg": 1}}],
+            "suites.s.envs[0]",
+            "gym.make('CartPole-v1'",
+        ),
     ],
 )
-def test_runnability_errors_name_the_agent_intervention_or_env(tmp_path, agents, envs, key, expected):
+def test_runnability_errors_name_the_agent_intervention_or_env(
+    tmp_path, agents, envs, key, expected
+):
     suite = load_suite("s", write(tmp_path, suite_with(agents=agents, envs=envs)))
     with pytest.raises(SuiteError) as err:
         check_runnable(suite)
@@ -115,12 +196,25 @@ def test_runnability_errors_name_the_agent_intervention_or_env(tmp_path, agents,
 
 
 def test_cli_exits_2_before_running_anything(tmp_path):
-    path = write(tmp_path, suite_with(agents=["random", {"name": "random", "interventions": [{"name": "temperature"}]}]))
+    path = write(
+        tmp_path,
+        suite_with(
+            agents=["random", {"name": "random", "interventions": [{"name": "temperature"}]}]
+        ),
+    )
     store = tmp_path / "store.sqlite"
-    proc = subprocess.run(cli("run", "s", "--file", str(path), "--store", str(store), "--out", str(tmp_path / "lb")),
-                          capture_output=True, text=True, env=cli_env(), timeout=120)
+    proc = subprocess.run(
+        cli("run", "s", "--file", str(path), "--store", str(store), "--out", str(tmp_path / "lb")),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=120,
+    )
     assert proc.returncode == 2
-    assert f"{path}: suites.s.agents[1].interventions[0]: intervention 'temperature' needs hook(s) logits" in proc.stderr
+    assert (
+        f"{path}: suites.s.agents[1].interventions[0]: intervention 'temperature' needs hook(s) logits"
+        in proc.stderr
+    )
     assert "Traceback" not in proc.stderr
     assert not store.exists() and not (tmp_path / "lb").exists()
 

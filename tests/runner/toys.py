@@ -46,7 +46,10 @@ class TextGuess(gym.Env):
         self.t += 1
         done = self.t >= self.turns
         if done:
-            info["episode_metrics"] = {"hits": float(self.hits), "invalid_rate": self.invalid / self.turns}
+            info["episode_metrics"] = {
+                "hits": float(self.hits),
+                "invalid_rate": self.invalid / self.turns,
+            }
         return f"turn {self.t}: {'hit' if reward else 'miss'}", reward, done, False, info
 
 

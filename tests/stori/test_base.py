@@ -22,7 +22,9 @@ def test_seeded_reset_after_play_reproduces_a_fresh_ale_env(game: str) -> None:
     theirs = rollout(ref, actions(n, 400, seed=2), seed=5)
     assert same_steps(ours, theirs)
     assert [s[4]["lives"] for s in ours] == [s[4]["lives"] for s in theirs]
-    assert [s[4]["episode_frame_number"] for s in ours] == [s[4]["episode_frame_number"] for s in theirs]
+    assert [s[4]["episode_frame_number"] for s in ours] == [
+        s[4]["episode_frame_number"] for s in theirs
+    ]
     env.close()
     ref.close()
 
@@ -51,7 +53,9 @@ def test_observation_is_the_max_of_the_last_two_frames(game: str, obs_type: str)
         assert terminated == frames[3][2]
 
 
-@pytest.mark.parametrize(("game", "palette"), [("Breakout", NTSC), ("MsPacman", NTSC), ("Pacman", PAL)])
+@pytest.mark.parametrize(
+    ("game", "palette"), [("Breakout", NTSC), ("MsPacman", NTSC), ("Pacman", PAL)]
+)
 def test_palette_tables_match_ale_conversion(game: str, palette) -> None:
     env = plain(game, frame_skip=1)
     ale = env.unwrapped.ale
@@ -105,13 +109,21 @@ def test_a_recycled_emulator_behaves_like_a_fresh_one() -> None:
 
 
 def test_render_shows_what_the_agent_saw() -> None:
-    env = make_stori_env("Breakout", "3.2", mask="crop", mode="left", p=1.0, render_mode="rgb_array")
+    env = make_stori_env(
+        "Breakout", "3.2", mask="crop", mode="left", p=1.0, render_mode="rgb_array"
+    )
     env.reset(seed=0)
     for a in actions(4, 20, seed=1):
         obs = env.step(a)[0]
         assert np.array_equal(env.render(), obs)
     stacked = make_stori_env(
-        "Breakout", "3.2", mask="crop", mode="right", p=1.0, obs_mode="atari84", render_mode="rgb_array"
+        "Breakout",
+        "3.2",
+        mask="crop",
+        mode="right",
+        p=1.0,
+        obs_mode="atari84",
+        render_mode="rgb_array",
     )
     stacked.reset(seed=0)
     stacked.step(1)

@@ -14,7 +14,7 @@ def test_sudden_drift_switches_at_the_threshold_and_resets(make) -> None:
         drift="sudden", threshold=5, noop_max=0,
     )  # fmt: skip
     reference = rollout(make("Breakout", noop_max=0), actions(4, 12, seed=1))
-    for episode in range(2):  # a reset goes back to concept 1
+    for _episode in range(2):  # a reset goes back to concept 1
         obs, info = env.reset(seed=0)
         assert info["concept"] == 1 and not info["masked"]
         for t, (a, ref) in enumerate(zip(actions(4, 12, seed=1), reference)):
@@ -49,7 +49,19 @@ def test_drift_into_random_events(make) -> None:
 def test_drift_into_ram_hiding(make) -> None:
     acts = actions(18, 10, seed=2)
     plain = rollout(make("Boxing", noop_max=0), acts)
-    drift = rollout(make("Boxing", "2.2", secondary="3.2", mask="ram", mode="enemy", p=1.0, threshold=6, noop_max=0), acts)
+    drift = rollout(
+        make(
+            "Boxing",
+            "2.2",
+            secondary="3.2",
+            mask="ram",
+            mode="enemy",
+            p=1.0,
+            threshold=6,
+            noop_max=0,
+        ),
+        acts,
+    )
     for t, (a, b) in enumerate(zip(plain, drift)):
         assert b[4]["masked"] == (t >= 6)
         assert np.array_equal(a[0], b[0]) == (t < 6)
@@ -68,7 +80,9 @@ def test_drift_into_ram_hiding(make) -> None:
 def test_p0_reproduces_the_plain_ale_trajectory(make, secondary: dict) -> None:
     acts = actions(18, 300, seed=3)
     reference = rollout(raw_ale("Boxing"), acts)
-    env = make("Boxing", "2.2", drift="cyclic", threshold=20, p=0.0, frame_skip=1, noop_max=0, **secondary)
+    env = make(
+        "Boxing", "2.2", drift="cyclic", threshold=20, p=0.0, frame_skip=1, noop_max=0, **secondary
+    )
     assert same_steps(rollout(env, acts), reference)
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 import pytest
 
-from entropy_gym.envs.stori.games import game_modes
-from entropy_gym.envs.stori.games import bankheist, boxing, breakout, gopher
+from entropy_gym.envs.stori.games import bankheist, boxing, breakout, game_modes, gopher
 from tests.stori.helpers import actions, raw_ale, rollout, same_steps
 
-ALL_MODES = [(game, mode) for game in ("Breakout", "Boxing", "Gopher", "BankHeist") for mode in game_modes(game).events]
+ALL_MODES = [
+    (game, mode)
+    for game in ("Breakout", "Boxing", "Gopher", "BankHeist")
+    for mode in game_modes(game).events
+]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _raw_rollout(game: str) -> tuple:
     env = raw_ale(game)
     acts = actions(env.action_space.n, 400, seed=1, hold=4)
@@ -125,7 +129,10 @@ def test_boxing_displace_swaps_the_starting_corners(make) -> None:
     env = make("Boxing", "2.1", mode="displace", p=1.0, per="step", frame_skip=1, noop_max=0)
     env.reset(seed=0)
     start = env.unwrapped.ale.getRAM().copy()
-    assert (start[boxing.PLAYER_X], start[boxing.PLAYER_Y]) != (start[boxing.ENEMY_X], start[boxing.ENEMY_Y])
+    assert (start[boxing.PLAYER_X], start[boxing.PLAYER_Y]) != (
+        start[boxing.ENEMY_X],
+        start[boxing.ENEMY_Y],
+    )
     env.step(0)  # the game's first frame ignores position writes
     for _ in range(20):
         assert env.step(0)[4]["event"] == "displace"
@@ -154,7 +161,9 @@ def test_gopher_fill_cancel_keeps_holes_open(make, mode: str) -> None:
     plain = rollout(make("Gopher", frame_skip=1, noop_max=0), acts, ram=True)
     assert len(_fills(plain, shovel)) >= 3
     assert any(plain[t][1] > 0 for t in _fills(plain, shovel))  # fills pay points
-    steps = rollout(make("Gopher", "2.1", mode=mode, p=1.0, frame_skip=1, noop_max=0), acts, ram=True)
+    steps = rollout(
+        make("Gopher", "2.1", mode=mode, p=1.0, frame_skip=1, noop_max=0), acts, ram=True
+    )
     assert _fills(steps, shovel) == []
     fired = [t for t, s in enumerate(steps) if s[4]["event_frames"]]
     assert len(fired) >= 3
@@ -174,7 +183,7 @@ def test_gopher_remove_carrot_kills_one_carrot_once(make) -> None:
     plain.reset(seed=0)
     env.reset(seed=0)
     fired = []
-    for t in range(400):
+    for _t in range(400):
         plain.step(0)
         info = env.step(0)[4]
         fired.append(info["event_frames"])
@@ -199,7 +208,9 @@ def test_bankheist_bomb_dud_defuses_dynamite(make) -> None:
     plain = rollout(make("BankHeist", frame_skip=1, noop_max=0), acts, ram=True)
     start = plain[0][5][bankheist.BOMB]
     assert any(s[5][bankheist.BOMB] != start for s in plain)
-    steps = rollout(make("BankHeist", "2.1", mode="bomb_dud", p=1.0, frame_skip=1, noop_max=0), acts, ram=True)
+    steps = rollout(
+        make("BankHeist", "2.1", mode="bomb_dud", p=1.0, frame_skip=1, noop_max=0), acts, ram=True
+    )
     assert all(s[5][bankheist.BOMB] == start for s in steps)
     assert sum(s[4]["event_frames"] for s in steps) >= 1
 
@@ -207,7 +218,11 @@ def test_bankheist_bomb_dud_defuses_dynamite(make) -> None:
 def test_bankheist_fuel_leak_halves_the_tank_once_per_city(make) -> None:
     plain = rollout(make("BankHeist", frame_skip=1, noop_max=0), [0] * 100, ram=True)
     assert all(s[5][bankheist.FUEL] < bankheist.HALF_TANK for s in plain)
-    steps = rollout(make("BankHeist", "2.1", mode="fuel_leak", p=1.0, frame_skip=1, noop_max=0), [0] * 100, ram=True)
+    steps = rollout(
+        make("BankHeist", "2.1", mode="fuel_leak", p=1.0, frame_skip=1, noop_max=0),
+        [0] * 100,
+        ram=True,
+    )
     assert steps[0][5][bankheist.FUEL] == bankheist.HALF_TANK
     assert [s[4]["event_frames"] for s in steps] == [1] + [0] * 99
 
@@ -218,7 +233,7 @@ def test_bankheist_city_switch_teleports_every_time(make) -> None:
     assert all(s[4]["event_frames"] == 1 for s in steps)  # per step: once per step
     cities = [int(s[5][bankheist.CITY]) for s in steps]
     assert all(c < 4 for c in cities)  # the city count keeps its progress (none made here)
-    assert all(a != b for a, b in zip(cities, cities[1:]))
+    assert all(a != b for a, b in itertools.pairwise(cities))
     assert len(set(cities)) == 4
     assert all(s[4]["event"] == "city_switch" for s in steps)
 
@@ -229,7 +244,9 @@ def test_bankheist_bank_empty_pays_nothing_for_a_robbery(make) -> None:
     plain = rollout(make("BankHeist", frame_skip=1, noop_max=0), acts)
     robbed = [t for t, s in enumerate(plain) if s[1] > 0]
     assert robbed
-    steps = rollout(make("BankHeist", "2.1", mode="bank_empty", p=1.0, frame_skip=1, noop_max=0), acts)
+    steps = rollout(
+        make("BankHeist", "2.1", mode="bank_empty", p=1.0, frame_skip=1, noop_max=0), acts
+    )
     assert [t for t, s in enumerate(steps) if s[4]["event_frames"]] == robbed
     assert all(s[1] == 0 for s in steps)
     # Only the reward differs: the game goes on exactly as before.

@@ -16,7 +16,7 @@ H, W = 210, 160
 
 def gray(colour) -> int:
     r, g, b = colour
-    return int(round(0.2989 * r + 0.5870 * g + 0.1140 * b))
+    return round(0.2989 * r + 0.5870 * g + 0.1140 * b)
 
 
 def expected_fill(fills, obs_mode: str) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +56,7 @@ def check_painted(masked: np.ndarray, reference: np.ndarray, covered, value, obs
     if obs_mode == "atari84":
         cov, val = downscaled(covered, value)
         assert cov.any()
-        for frame, ref in zip(masked, reference):  # every frame of the stack
+        for frame, _ref in zip(masked, reference):  # every frame of the stack
             assert np.array_equal(frame[cov], val[cov])
         return
     assert np.array_equal(masked[covered], value[covered])
@@ -81,7 +81,12 @@ def test_blackout_modes_paint_what_the_agent_sees(make, game: str, obs_mode: str
 
 @pytest.mark.parametrize(
     ("game", "colour"),
-    [("Boxing", (110, 156, 66)), ("Gopher", (187, 159, 71)), ("BankHeist", (0, 0, 148)), ("BankHeist", (162, 98, 33))],
+    [
+        ("Boxing", (110, 156, 66)),
+        ("Gopher", (187, 159, 71)),
+        ("BankHeist", (0, 0, 148)),
+        ("BankHeist", (162, 98, 33)),
+    ],
 )
 def test_background_fills_are_colours_of_the_game(make, game: str, colour) -> None:
     """A non-black fill is a colour the game itself shows, with the same luminance as in ALE."""
@@ -109,7 +114,9 @@ def _crop_region(mode: str) -> np.ndarray:
 def test_crop_halves_are_black_in_what_the_agent_sees(make, mode: str, obs_mode: str) -> None:
     acts = actions(6, 8, seed=2)
     reference = rollout(make("Pong", obs_mode=obs_mode, noop_max=0), acts)
-    steps = rollout(make("Pong", "3.2", mask="crop", mode=mode, p=1.0, obs_mode=obs_mode, noop_max=0), acts)
+    steps = rollout(
+        make("Pong", "3.2", mask="crop", mode=mode, p=1.0, obs_mode=obs_mode, noop_max=0), acts
+    )
     covered = _crop_region(mode)
     value = np.zeros((H, W, 3) if obs_mode == "rgb" else (H, W), dtype=np.int64)
     for ours, ref in zip(steps, reference):
@@ -150,7 +157,9 @@ def test_p0_reproduces_the_plain_ale_trajectory(make, mask: str) -> None:
     acts = actions(18, 300, seed=4)
     reference = rollout(raw_ale("Boxing"), acts)
     mode = "left" if mask == "crop" else "enemy"
-    steps = rollout(make("Boxing", "3.2", mask=mask, mode=mode, p=0.0, frame_skip=1, noop_max=0), acts)
+    steps = rollout(
+        make("Boxing", "3.2", mask=mask, mode=mode, p=0.0, frame_skip=1, noop_max=0), acts
+    )
     assert same_steps(steps, reference)
     assert not any(s[4]["masked"] for s in steps)
 
@@ -165,7 +174,7 @@ def _hidden_rollouts(make, game: str, mode: str, acts, setup=None):
         for a in acts:
             if setup:
                 setup(env.unwrapped.ale)
-            steps.append(env.step(a) + (env.unwrapped.ale.getRAM(),))
+            steps.append((*env.step(a), env.unwrapped.ale.getRAM()))
         out.append(steps)
     return out
 
@@ -186,7 +195,13 @@ RAM_CASES = [
     ("Gopher", "carrot_middle", [0] * 5, None, (151, 177, 76, 83)),
     ("Gopher", "carrot_right", [0] * 5, None, (151, 177, 92, 99)),
     ("Gopher", "carrots", [0] * 5, None, (151, 177, 60, 99)),
-    ("Gopher", "seed", [0] * 5, lambda ale: (ale.setRAM(92, 40), ale.setRAM(95, 80)), (70, 80, 70, 90)),
+    (
+        "Gopher",
+        "seed",
+        [0] * 5,
+        lambda ale: (ale.setRAM(92, 40), ale.setRAM(95, 80)),
+        (70, 80, 70, 90),
+    ),
     ("BankHeist", "car", [3] * 30, None, (37, 177, 12, 147)),
     ("BankHeist", "fuel", [3, 5, 4, 2] * 60, None, (11, 36, 12, 73)),
     ("BankHeist", "city_blocks", [3] * 10, None, (37, 177, 12, 147)),
@@ -196,8 +211,12 @@ RAM_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("game", "mode", "acts", "setup", "box"), RAM_CASES, ids=[f"{c[0]}-{c[1]}" for c in RAM_CASES])
-def test_ram_hiding_shows_the_current_frame_without_the_sprite(make, game, mode, acts, setup, box) -> None:
+@pytest.mark.parametrize(
+    ("game", "mode", "acts", "setup", "box"), RAM_CASES, ids=[f"{c[0]}-{c[1]}" for c in RAM_CASES]
+)
+def test_ram_hiding_shows_the_current_frame_without_the_sprite(
+    make, game, mode, acts, setup, box
+) -> None:
     plain, hidden = _hidden_rollouts(make, game, mode, acts, setup)
     y0, y1, x0, x1 = box
     outside = np.ones((H, W), dtype=bool)

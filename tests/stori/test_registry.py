@@ -37,7 +37,9 @@ def test_every_id_passes_check_env(game: str) -> None:
     for env_id in IDS_BY_GAME[game]:
         env = gym.make(env_id)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "the env is wrapped": checking the wrapped env is the point
+            warnings.simplefilter(
+                "ignore"
+            )  # "the env is wrapped": checking the wrapped env is the point
             check_env(env, skip_render_check=True, skip_close_check=True)
         env.close()
         for render_mode in env.metadata["render_modes"]:
@@ -55,7 +57,9 @@ def test_ids_cover_every_ale_game_and_the_paper_presets() -> None:
     ale_games = {i[4:-3] for i in gym.registry if i.startswith("ALE/") and i.endswith("-v5")}
     assert set(game_roms()) == ale_games and len(ale_games) == 104
     expected = {f"STORI/{g}-{suffix}-v0" for g in ale_games for suffix in GENERIC}
-    expected |= {f"STORI/{g}-{suffix}-v0" for g, presets in PAPER_PRESETS.items() for suffix in presets}
+    expected |= {
+        f"STORI/{g}-{suffix}-v0" for g, presets in PAPER_PRESETS.items() for suffix in presets
+    }
     cards = env_cards("stori")
     assert {c.id for c in cards} == expected and len(cards) == len(expected) == 536
     assert {c.type for c in cards} == {"1", "2.1", "2.2", "3.1", "3.2"}
@@ -152,7 +156,9 @@ def test_registration_imports_no_emulator() -> None:
 def test_vector_copies_draw_independently() -> None:
     envs = gym.make_vec("STORI/Pong-T1-v0", num_envs=2, p=0.5, per="step")
     envs.reset(seed=[1, 2])
-    replaced = np.array([envs.step(np.zeros(2, dtype=int))[4]["action_replaced"] for _ in range(60)])
+    replaced = np.array(
+        [envs.step(np.zeros(2, dtype=int))[4]["action_replaced"] for _ in range(60)]
+    )
     assert 0.3 < replaced.mean() < 0.7
     assert (replaced[:, 0] != replaced[:, 1]).any()
     envs.close()

@@ -16,7 +16,9 @@ def test_ppo_cnn_policy_trains_on_a_stori_id() -> None:
 
     env = gym.make("STORI/Breakout-T3.2B-v0", obs_mode="atari84")
     assert env.observation_space.shape == (4, 84, 84) and env.observation_space.dtype == np.uint8
-    assert is_image_space(env.observation_space) and is_image_space_channels_first(env.observation_space)
+    assert is_image_space(env.observation_space) and is_image_space_channels_first(
+        env.observation_space
+    )
     sb3_check_env(env, warn=False)
     model = sb3.PPO("CnnPolicy", env, n_steps=32, batch_size=32, n_epochs=1, seed=0, device="cpu")
     assert type(model.get_env()).__name__ == "DummyVecEnv"  # no transpose wrapper was needed

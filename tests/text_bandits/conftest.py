@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
-import pytest
 
 from entropy_gym.agents.llm.model import INSTALL_HINT, default_model_available
 
@@ -17,8 +16,9 @@ def llm_skip_reason() -> str | None:
     return f"the default LLM is not installed; install it with `{INSTALL_HINT}`"
 
 
-def bandit_prompts(env_id: str = "TextBandit/Bernoulli-K5-hard-v0", steps=(1, 3, 5),
-                   seed: int = 0, **kwargs) -> list[str]:
+def bandit_prompts(
+    env_id: str = "TextBandit/Bernoulli-K5-hard-v0", steps=(1, 3, 5), seed: int = 0, **kwargs
+) -> list[str]:
     """Prompts of one raw-history episode after ``steps`` random pulls (different lengths)."""
     env = gym.make(f"entropy_gym:{env_id}", horizon=10, **kwargs)
     obs, _ = env.reset(seed=seed)

@@ -22,8 +22,17 @@ def feed(agent, arms, rewards, done=None, infos=True):
     n = len(arms)
     done = np.zeros(n, bool) if done is None else np.asarray(done)
     extra = {"arm": np.asarray(arms), "_arm": np.ones(n, bool)} if infos else {}
-    agent.observe(StepBatch(("",) * n, np.asarray(arms), np.asarray(rewards, float), done,
-                            np.zeros(n, bool), ("",) * n, extra))
+    agent.observe(
+        StepBatch(
+            ("",) * n,
+            np.asarray(arms),
+            np.asarray(rewards, float),
+            done,
+            np.zeros(n, bool),
+            ("",) * n,
+            extra,
+        )
+    )
 
 
 def test_greedy_tries_each_arm_then_exploits_with_exact_entropy():
@@ -91,9 +100,11 @@ def test_agents_refuse_non_discrete_spaces_and_bad_parameters():
     agent = make_agent("ucb1")
     with pytest.raises(ConfigError, match="needs a Discrete action space"):
         agent.setup(TaskSpec("x", gym.spaces.Box(0, 1), gym.spaces.Box(0, 1)), 0, "cpu")
-    for spec, fragment in [({"name": "epsilon_greedy", "epsilon": 2}, "epsilon must be in"),
-                           ({"name": "thompson", "likelihood": "poisson"}, "likelihood"),
-                           ({"name": "ucb1", "c": -1}, "c must be >= 0")]:
+    for spec, fragment in [
+        ({"name": "epsilon_greedy", "epsilon": 2}, "epsilon must be in"),
+        ({"name": "thompson", "likelihood": "poisson"}, "likelihood"),
+        ({"name": "ucb1", "c": -1}, "c must be >= 0"),
+    ]:
         with pytest.raises(ConfigError, match=fragment):
             make_agent(spec)
 
@@ -103,9 +114,15 @@ def test_same_seed_same_actions(name):
     runs = []
     for seed in (4, 4, 5):
         actions = []
-        evaluate(make_agent(name), "entropy_gym:TextBandit/Gaussian-K5-v0", {"horizon": 30},
-                 num_envs=2, episodes=2, seed=seed,
-                 on_step=lambda d, step, counted: actions.append(d.actions.copy()))
+        evaluate(
+            make_agent(name),
+            "entropy_gym:TextBandit/Gaussian-K5-v0",
+            {"horizon": 30},
+            num_envs=2,
+            episodes=2,
+            seed=seed,
+            on_step=lambda d, step, counted, actions=actions: actions.append(d.actions.copy()),
+        )
         runs.append(np.stack(actions))
     assert np.array_equal(runs[0], runs[1]) and not np.array_equal(runs[0], runs[2])
 
@@ -114,8 +131,14 @@ def test_same_seed_same_actions(name):
 def test_ucb1_and_thompson_beat_random_on_regret(env_id):
     regret = {}
     for name in ("random", "ucb1", "thompson"):
-        result = evaluate(make_agent(name), f"entropy_gym:{env_id}", {"horizon": 100},
-                          num_envs=8, episodes=16, seed=0)
+        result = evaluate(
+            make_agent(name),
+            f"entropy_gym:{env_id}",
+            {"horizon": 100},
+            num_envs=8,
+            episodes=16,
+            seed=0,
+        )
         regret[name] = result.mean_metrics()["regret"]
     assert regret["ucb1"] < 0.75 * regret["random"]
     assert regret["thompson"] < 0.5 * regret["random"]

@@ -48,13 +48,16 @@ def test_direction_centres_each_variant_on_its_own_mean():
     # A shift of one variant's activations (a framing that moves every prompt) changes nothing,
     # while it dominates the globally centred direction.
     shifted = h + np.where(groups[:, None] == "b", 50.0, 0.0) * np.eye(6)[0]
-    np.testing.assert_allclose(east_direction(entropy * (1 + (groups == "b")), shifted, groups)[0],
-                               east_direction(entropy * (1 + (groups == "b")), h, groups)[0])
+    np.testing.assert_allclose(
+        east_direction(entropy * (1 + (groups == "b")), shifted, groups)[0],
+        east_direction(entropy * (1 + (groups == "b")), h, groups)[0],
+    )
     v1 = east_direction(entropy * (1 + (groups == "b")), shifted)[0]
     assert abs(v1[0]) > 5 * np.abs(v1[1:]).max()
     assert r == pytest.approx(np.median(np.linalg.norm(h, axis=1)))
-    np.testing.assert_allclose(east_direction(entropy, h, np.zeros(60))[0],
-                               east_direction(entropy, h)[0])
+    np.testing.assert_allclose(
+        east_direction(entropy, h, np.zeros(60))[0], east_direction(entropy, h)[0]
+    )
     with pytest.raises(ValueError, match=r"groups must have shape \(60,\)"):
         east_direction(entropy, h, groups[:10])
 
@@ -68,8 +71,14 @@ def test_direction_points_toward_high_entropy_activations():
 
 
 def _vector(tmp_path, name="v", model_id="m@1", layer=2, size=4):
-    v = SteeringVector(name=name, layer=layer, direction=np.eye(size, dtype=np.float32)[0],
-                       reference_norm=10.0, model_id=model_id, provenance={"seed": 3})
+    v = SteeringVector(
+        name=name,
+        layer=layer,
+        direction=np.eye(size, dtype=np.float32)[0],
+        reference_norm=10.0,
+        model_id=model_id,
+        provenance={"seed": 3},
+    )
     return v.save(tmp_path / "east" / f"{name}.json")
 
 
@@ -115,12 +124,12 @@ def test_hook_adds_beta_times_the_vector_and_refuses_other_models(tmp_path, monk
     _vector(tmp_path, layer=0)
     layer = torch.nn.Identity()
     source = SimpleNamespace(model_id="m@1")
-    agent = SimpleNamespace(device="cpu", lm=SimpleNamespace(source=source),
-                            activation_module=lambda k: layer)
+    agent = SimpleNamespace(
+        device="cpu", lm=SimpleNamespace(source=source), activation_module=lambda k: layer
+    )
     x = torch.zeros(2, 3, 4)
     for positions, rows in (("last", [2]), ("all", [0, 1, 2])):
-        iv = make_intervention({"name": "east", "vector": "v", "beta": 0.5,
-                                "positions": positions})
+        iv = make_intervention({"name": "east", "vector": "v", "beta": 0.5, "positions": positions})
         handles = iv.activation_hooks(agent)
         y = layer(x)
         for h in handles:
@@ -141,14 +150,25 @@ def test_the_suite_vector_ships_with_provenance():
     assert east["positions"] == "last" and 0 < east["beta"] <= 0.2
     v = load_vector(name)
     p = v.provenance
-    for key in ("model_id", "model_sha256", "layer", "env_id", "env_kwargs", "variants", "seed",
-                "num_prompts", "formula_version"):
+    for key in (
+        "model_id",
+        "model_sha256",
+        "layer",
+        "env_id",
+        "env_kwargs",
+        "variants",
+        "seed",
+        "num_prompts",
+        "formula_version",
+    ):
         assert key in p
     assert p["formula_version"] == "east-v2" and v.layer == p["layer"] == 24
     # Fitted on both suite envs, over several framings and both history modes.
     variants = p["variants"]
     assert {v_["env_id"] for v_ in variants} == {
-        "entropy_gym:TextBandit/Bernoulli-K5-hard-v0", "entropy_gym:TextBandit/Gaussian-K5-v0"}
+        "entropy_gym:TextBandit/Bernoulli-K5-hard-v0",
+        "entropy_gym:TextBandit/Gaussian-K5-v0",
+    }
     assert len({v_["env_kwargs"].get("framing") for v_ in variants}) >= 3
     assert {v_["env_kwargs"].get("history", "raw") for v_ in variants} == {"raw", "summary"}
     assert p["num_prompts"] >= 400 and v.direction.shape == (576,)

@@ -49,16 +49,25 @@ def test_framings_pass_check_env_and_name_their_labels(framing):
 def test_task_info_tells_agents_everything_but_the_means():
     info = make(history="summary", horizon=7).unwrapped.task_info()
     assert info == {
-        "labels": ["A", "B", "C", "D", "E"], "num_arms": 5, "horizon": 7, "reward": "bernoulli",
-        "noise_std": None, "nonstationary": False, "framing": "buttons", "history": "summary",
+        "labels": ["A", "B", "C", "D", "E"],
+        "num_arms": 5,
+        "horizon": 7,
+        "reward": "bernoulli",
+        "noise_std": None,
+        "nonstationary": False,
+        "framing": "buttons",
+        "history": "summary",
         "hint": False,
     }
 
 
-@pytest.mark.parametrize("env_id, low, high", [
-    ("TextBandit/Bernoulli-K5-easy-v0", 0.25, 0.75),
-    ("TextBandit/Bernoulli-K5-hard-v0", 0.4, 0.6),
-])
+@pytest.mark.parametrize(
+    "env_id, low, high",
+    [
+        ("TextBandit/Bernoulli-K5-easy-v0", 0.25, 0.75),
+        ("TextBandit/Bernoulli-K5-hard-v0", 0.4, 0.6),
+    ],
+)
 def test_gap_instances_have_exact_means_and_a_random_best_arm(env_id, low, high):
     env = make(env_id)
     best = []
@@ -91,8 +100,13 @@ def test_reward_means_match_the_arm_means():
 
 def test_regret_and_metrics_bookkeeping_is_exact():
     # Gaussian arms without noise pay exactly their means, so every number below is known.
-    env = make("TextBandit/Gaussian-K5-v0", means=[0.0, 1.0, 0.0, 0.25], num_arms=4, horizon=8,
-               noise_std=0.0)
+    env = make(
+        "TextBandit/Gaussian-K5-v0",
+        means=[0.0, 1.0, 0.0, 0.25],
+        num_arms=4,
+        horizon=8,
+        noise_std=0.0,
+    )
     env.reset(seed=3)
     actions = [0, 1, 2, "zzz", 1, 3, 3, 0]
     regrets, rewards, infos = [], [], []
@@ -128,8 +142,10 @@ def test_suffix_failure_when_best_arm_is_missed_in_the_last_half():
 
 
 def test_invalid_reply_is_a_legal_step_with_feedback():
-    for history, feedback in [("raw", 'the reply "I refuse to choose" named no button'),
-                              ("summary", 'Your last reply "I refuse to choose" named no button')]:
+    for history, feedback in [
+        ("raw", 'the reply "I refuse to choose" named no button'),
+        ("summary", 'Your last reply "I refuse to choose" named no button'),
+    ]:
         env = make(history=history, horizon=4)
         env.reset(seed=0)
         obs, reward, terminated, _, info = env.step("I refuse to choose")
@@ -141,9 +157,15 @@ def test_invalid_reply_is_a_legal_step_with_feedback():
         assert ("Press 2: button B" in obs) if history == "raw" else ("Your last reply" not in obs)
 
 
-@pytest.mark.parametrize("action, fragment", [
-    (5, "out of range"), (-1, "out of range"), (2.5, "arm index"), (None, "arm index"),
-])
+@pytest.mark.parametrize(
+    "action, fragment",
+    [
+        (5, "out of range"),
+        (-1, "out of range"),
+        (2.5, "arm index"),
+        (None, "arm index"),
+    ],
+)
 def test_bad_actions_raise_one_line_errors(action, fragment):
     env = make()
     env.reset(seed=0)
@@ -167,17 +189,20 @@ def test_stepping_past_the_horizon_raises():
         env.step(0)
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    ({"framing": "poems"}, "framing 'poems' is unknown"),
-    ({"history": "full"}, "history 'full' is unknown"),
-    ({"reward": "poisson"}, "reward 'poisson' is unknown"),
-    ({"num_arms": 1}, "num_arms must be an integer >= 2"),
-    ({"horizon": 0}, "horizon must be an integer >= 1"),
-    ({"num_arms": 12, "framing": "adverts"}, "at most 9 arms"),
-    ({"means": [0.5, 0.5]}, "means has 2 entries"),
-    ({"switch_prob": 2}, "switch_prob must be in"),
-    ({"colour": "red"}, "unknown text-bandit parameter"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"framing": "poems"}, "framing 'poems' is unknown"),
+        ({"history": "full"}, "history 'full' is unknown"),
+        ({"reward": "poisson"}, "reward 'poisson' is unknown"),
+        ({"num_arms": 1}, "num_arms must be an integer >= 2"),
+        ({"horizon": 0}, "horizon must be an integer >= 1"),
+        ({"num_arms": 12, "framing": "adverts"}, "at most 9 arms"),
+        ({"means": [0.5, 0.5]}, "means has 2 entries"),
+        ({"switch_prob": 2}, "switch_prob must be in"),
+        ({"colour": "red"}, "unknown text-bandit parameter"),
+    ],
+)
 def test_bad_parameters_are_value_errors(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         make(**kwargs)
@@ -211,8 +236,14 @@ def test_reset_without_seed_continues_the_generator():
 def test_observation_length_bound_holds_in_the_worst_case():
     # Huge Gaussian rewards (widest numbers) and long unreadable replies (widest lines).
     for history in ("raw", "summary"):
-        env = make("TextBandit/Gaussian-K5-v0", horizon=40, noise_std=1e9, mean_std=1e9,
-                   history=history, framing="slots")
+        env = make(
+            "TextBandit/Gaussian-K5-v0",
+            horizon=40,
+            noise_std=1e9,
+            mean_std=1e9,
+            history=history,
+            framing="slots",
+        )
         space = env.observation_space
         obs, _ = env.reset(seed=0)
         longest = len(obs)
@@ -229,7 +260,7 @@ def test_switching_preserves_means_and_moves_the_best_arm():
     assert "can change from time to time without notice" in obs
     best, switches = int(np.argmax(env.unwrapped.arm_means)), 0
     for _ in range(400):
-        *_, info = env.step(0)
+        *_, _info = env.step(0)
         means = env.unwrapped.arm_means
         assert sorted(means.tolist()) == [0.25] * 4 + [0.75]
         new_best = int(np.argmax(means))

@@ -11,8 +11,8 @@ import torch
 
 from entropy_gym.agents import make_agent
 from entropy_gym.agents.interventions.east import load_vector
-from entropy_gym.runner.evaluation import evaluate, make_task
 from entropy_gym.cli import main
+from entropy_gym.runner.evaluation import evaluate, make_task
 
 from .conftest import bandit_prompts, suite_east
 
@@ -42,13 +42,21 @@ def test_arm_distribution_is_the_softmax_of_the_label_logits(lm):
     decision = agent.act([prompt])
     # Independent reconstruction: the chat template, the answer prefix, and each label as one
     # token after it (" A" ... " E").
-    text = lm.tokenizer.apply_chat_template(
-        [{"role": "system", "content": agent.system_prompt}, {"role": "user", "content": prompt}],
-        tokenize=False, add_generation_prompt=True,
-    ) + "Answer:"
+    text = (
+        lm.tokenizer.apply_chat_template(
+            [
+                {"role": "system", "content": agent.system_prompt},
+                {"role": "user", "content": prompt},
+            ],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        + "Answer:"
+    )
     label_ids = [lm.tokenizer.encode(" " + label, add_special_tokens=False)[0] for label in "ABCDE"]
-    expected = full_forward_label_probs(lm, lm.tokenizer.encode(text, add_special_tokens=False),
-                                        label_ids)
+    expected = full_forward_label_probs(
+        lm, lm.tokenizer.encode(text, add_special_tokens=False), label_ids
+    )
     np.testing.assert_allclose(decision.info["probs"][0], expected, atol=2e-5)
     assert decision.entropy[0] == pytest.approx(-(expected * np.log(expected)).sum(), abs=1e-4)
     assert 0.3 < decision.info["label_mass"][0] <= 1.0
@@ -67,9 +75,18 @@ def test_incremental_cache_decisions_equal_full_reencoding(lm):
     for cache in (True, False):
         agent = make_agent({"name": "llm_bandit", "cache": cache})
         probs, actions = [], []
-        evaluate(agent, HARD, {"horizon": 5}, num_envs=2, episodes=2, seed=3,
-                 on_step=lambda d, step, counted: (probs.append(d.info["probs"]),
-                                                   actions.append(d.actions)))
+        evaluate(
+            agent,
+            HARD,
+            {"horizon": 5},
+            num_envs=2,
+            episodes=2,
+            seed=3,
+            on_step=lambda d, step, counted, probs=probs, actions=actions: (
+                probs.append(d.info["probs"]),
+                actions.append(d.actions),
+            ),
+        )
         records[cache] = (np.stack(probs), np.stack(actions), agent)
     (p_inc, a_inc, agent), (p_full, a_full, _) = records[True], records[False]
     np.testing.assert_allclose(p_inc, p_full, atol=1e-4)
@@ -115,8 +132,11 @@ def test_east_with_zero_beta_changes_nothing(lm):
 
 def test_east_raises_action_entropy_on_fixed_prompts(lm):
     # Prompts of both suite envs, two framings and both history modes.
-    prompts = (bandit_prompts() + bandit_prompts(framing="slots", seed=1)
-               + bandit_prompts("TextBandit/Gaussian-K5-v0", seed=2, history="summary"))
+    prompts = (
+        bandit_prompts()
+        + bandit_prompts(framing="slots", seed=1)
+        + bandit_prompts("TextBandit/Gaussian-K5-v0", seed=2, history="summary")
+    )
     assert SUITE_EAST["beta"] > 0
     plain = agent_for(lm, num_envs=9).act(prompts)
     steered = agent_for(lm, num_envs=9, interventions=[SUITE_EAST]).act(prompts)
@@ -133,9 +153,27 @@ def test_east_fit_command_saves_a_vector_with_provenance(lm, tmp_path, monkeypat
 
     monkeypatch.setenv("ENTROPY_GYM_CACHE", str(tmp_path))
     easy, gauss = "TextBandit/Bernoulli-K5-easy-v0", "TextBandit/Gaussian-K5-v0"
-    status = main(["east", "fit", "--name", "tiny", "--env", easy, gauss,
-                   "--env-kwargs", '[{"horizon": 3}, {"horizon": 2, "history": "summary"}]',
-                   "--layer", "10", "--episodes", "1", "--num-envs", "1", "--seed", "5"])
+    status = main(
+        [
+            "east",
+            "fit",
+            "--name",
+            "tiny",
+            "--env",
+            easy,
+            gauss,
+            "--env-kwargs",
+            '[{"horizon": 3}, {"horizon": 2, "history": "summary"}]',
+            "--layer",
+            "10",
+            "--episodes",
+            "1",
+            "--num-envs",
+            "1",
+            "--seed",
+            "5",
+        ]
+    )
     assert status == 0
     path = tmp_path / "east" / "tiny.json"
     data = json.loads(path.read_text())
@@ -143,8 +181,11 @@ def test_east_fit_command_saves_a_vector_with_provenance(lm, tmp_path, monkeypat
     assert p["num_prompts"] == 2 * (3 + 2) and p["layer"] == 10 and p["seed"] == 5
     assert p["env_id"] == [f"entropy_gym:{easy}", f"entropy_gym:{gauss}"]
     assert [(v["env_id"], v["env_kwargs"]["horizon"], v["seed"]) for v in p["variants"]] == [
-        (f"entropy_gym:{easy}", 3, 5), (f"entropy_gym:{easy}", 2, 6),
-        (f"entropy_gym:{gauss}", 3, 7), (f"entropy_gym:{gauss}", 2, 8)]
+        (f"entropy_gym:{easy}", 3, 5),
+        (f"entropy_gym:{easy}", 2, 6),
+        (f"entropy_gym:{gauss}", 3, 7),
+        (f"entropy_gym:{gauss}", 2, 8),
+    ]
     assert p["model_sha256"] == lm.source.sha256
     assert p["formula_version"] == data["format"] == FORMULA_VERSION == "east-v2"
     vector = load_vector("tiny")
@@ -175,8 +216,13 @@ def test_shipped_vector_reproduces_from_its_provenance(lm):
     p = shipped.provenance
     agent_kwargs = {k: v for k, v in p["agent"].items() if k != "name"}
     refit = fit_east_vector(
-        "refit", p["env_id"], p["env_kwargs"], layer=p["layer"],
-        episodes=p["episodes_per_variant"], num_envs=p["num_envs"], seed=p["seed"],
+        "refit",
+        p["env_id"],
+        p["env_kwargs"],
+        layer=p["layer"],
+        episodes=p["episodes_per_variant"],
+        num_envs=p["num_envs"],
+        seed=p["seed"],
         agent_kwargs=agent_kwargs,
     )
     assert refit.provenance["variants"] == p["variants"]

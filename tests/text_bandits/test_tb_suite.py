@@ -43,8 +43,10 @@ def test_text_bandits_anchors_match_the_suite_horizon():
     per_step = {f"TextBandit/{v.name}": (v.per_step_random, v.per_step_best) for v in VARIANTS}
     for env in suite.envs:
         horizon = env.kwargs["horizon"]
-        assert gym.make(f"entropy_gym:{env.id}", **env.kwargs).unwrapped.task_info()[
-            "horizon"] == horizon
+        assert (
+            gym.make(f"entropy_gym:{env.id}", **env.kwargs).unwrapped.task_info()["horizon"]
+            == horizon
+        )
         random, best = per_step[env.id]
         anchors = anchors_for(env.id, env.random_score, env.reference_score, env.reference_source)
         assert anchors.origin == "suite"

@@ -40,8 +40,13 @@ def test_info_layout_matches_sync_vector_env(mode):
     # Fixed 0/1 means make both forms pay the same rewards whatever their generators.
     kwargs = dict(means=[0.0, 1.0, 0.0, 1.0, 0.0], horizon=3)
     native = gym.make_vec(HARD, num_envs=3, autoreset_mode=mode, **kwargs)
-    sync = gym.make_vec(HARD, num_envs=3, vectorization_mode="sync",
-                        vector_kwargs={"autoreset_mode": mode}, **kwargs)
+    sync = gym.make_vec(
+        HARD,
+        num_envs=3,
+        vectorization_mode="sync",
+        vector_kwargs={"autoreset_mode": mode},
+        **kwargs,
+    )
     outs = []
     for envs in (native, sync):
         envs.reset(seed=0)
@@ -49,8 +54,9 @@ def test_info_layout_matches_sync_vector_env(mode):
         for t in range(5):
             actions = ["B", "nothing", 3] if t == 1 else np.array([0, 1, t % 5])
             obs, reward, terminated, truncated, info = envs.step(actions)
-            steps.append((list(obs), reward.tolist(), terminated.tolist(), truncated.tolist(),
-                          _plain(info)))
+            steps.append(
+                (list(obs), reward.tolist(), terminated.tolist(), truncated.tolist(), _plain(info))
+            )
         outs.append(steps)
     assert outs[0] == outs[1]
 
@@ -89,8 +95,9 @@ def test_vector_env_rejects_bad_actions():
 
 @pytest.mark.parametrize("device", [None, "cpu"])
 def test_numeric_core_bookkeeping_on_numpy_and_torch(device):
-    spec = BanditSpec(reward="gaussian", means=(0.0, 1.0, 0.5), num_arms=3, noise_std=0.0,
-                      horizon=4)
+    spec = BanditSpec(
+        reward="gaussian", means=(0.0, 1.0, 0.5), num_arms=3, noise_std=0.0, horizon=4
+    )
     core = BanditBatch(spec, 3, device=device)
     core.seed(0)
     core.reset()
@@ -141,8 +148,8 @@ def test_core_partial_reset_touches_only_the_masked_rows():
 @pytest.mark.gpu
 def test_vector_env_on_cuda():
     envs = gym.make_vec(HARD, num_envs=8, device="cuda", horizon=3)
-    obs, _ = envs.reset(seed=0)
+    envs.reset(seed=0)
     assert envs.unwrapped.core.means.device.type == "cuda"
     for _ in range(3):
-        obs, reward, terminated, *_ = envs.step(np.zeros(8, dtype=np.int64))
+        _obs, reward, terminated, *_ = envs.step(np.zeros(8, dtype=np.int64))
     assert terminated.all() and reward.shape == (8,)

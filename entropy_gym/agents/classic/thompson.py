@@ -48,8 +48,12 @@ class ThompsonAgent(BanditAgent):
             raise ConfigError(f"thompson noise_std must be > 0, got {noise_std!r}")
         if int(entropy_samples) < 1:
             raise ConfigError(f"thompson entropy_samples must be >= 1, got {entropy_samples!r}")
-        config: dict[str, Any] = dict(likelihood=likelihood, prior_std=float(prior_std),
-                                      noise_std=noise_std, entropy_samples=int(entropy_samples))
+        config: dict[str, Any] = dict(
+            likelihood=likelihood,
+            prior_std=float(prior_std),
+            noise_std=noise_std,
+            entropy_samples=int(entropy_samples),
+        )
         super().__init__(**config)
         self.likelihood = likelihood
         self.prior_std = float(prior_std)

@@ -73,7 +73,9 @@ class Intervention:
     def overrides(cls, method: str) -> bool:
         """Whether this class defines its own ``method`` (not the base class's no-op)."""
         if method not in _HOOK_METHODS:
-            raise ValueError(f"{method!r} is not a hook method; expected one of: {', '.join(_HOOK_METHODS)}")
+            raise ValueError(
+                f"{method!r} is not a hook method; expected one of: {', '.join(_HOOK_METHODS)}"
+            )
         return getattr(cls, method) is not getattr(Intervention, method)
 
     @classmethod
@@ -95,4 +97,6 @@ class Intervention:
 
 
 #: Every hook method an agent may call, in :data:`~entropy_gym.agents.hooks.HOOKS` order.
-_HOOK_METHODS = tuple(dict.fromkeys([*SETUP_METHODS, *(m for h in HOOKS.values() for m in h.methods)]))
+_HOOK_METHODS = tuple(
+    dict.fromkeys([*SETUP_METHODS, *(m for h in HOOKS.values() for m in h.methods)])
+)

@@ -129,7 +129,7 @@ class LLMBanditAgent(LocalLMAgent):
         else:
             chat = self.lm.chat_text("x", self.system_prompt)
             reading, self.label_ids = self.lm.label_reading(chat + self.answer_prefix, labels)
-            self._reply_prefix = reading[len(chat):]
+            self._reply_prefix = reading[len(chat) :]
 
     # -- deciding ------------------------------------------------------------------------------
     def act(self, obs_batch: Any) -> Decision:
@@ -142,7 +142,7 @@ class LLMBanditAgent(LocalLMAgent):
         probs, mass, thoughts, thought_ids, activations = [], [], [], [], []
         for index, start in enumerate(range(0, len(prompts), size)):
             cache = self._caches.setdefault(index, PrefixCache()) if self.use_cache else None
-            out = self._decide_chunk(prompts[start:start + size], cache)
+            out = self._decide_chunk(prompts[start : start + size], cache)
             probs.append(out["probs"])
             mass.append(out["label_mass"])
             thoughts.extend(out["thoughts"])
@@ -157,8 +157,7 @@ class LLMBanditAgent(LocalLMAgent):
             info["thought_ids"] = thought_ids
         if activations:
             info["activations"] = torch.cat(activations).numpy()
-        return Decision(actions=sample_rows(p, self.rng), entropy=categorical_entropy(p),
-                        info=info)
+        return Decision(actions=sample_rows(p, self.rng), entropy=categorical_entropy(p), info=info)
 
     def label_logits(self, prompts: list[str], cache: PrefixCache | None = None) -> Any:
         """Label logits ``(batch, K)`` at the answer position, before ``logits`` hooks (for
@@ -177,12 +176,20 @@ class LLMBanditAgent(LocalLMAgent):
         new: list[list[int]] = []
         with self._activation_hooks():
             if self.thought_tokens:
-                new = lm.sample_tokens(seqs, cache, self.thought_tokens, self._generator,
-                                       temperature=self.thought_temperature)
+                new = lm.sample_tokens(
+                    seqs,
+                    cache,
+                    self.thought_tokens,
+                    self._generator,
+                    temperature=self.thought_temperature,
+                )
                 thoughts = [lm.decode(t) for t in new]
                 seqs = [s + self._cue for s in seqs]
-            capture = (lm.capture_last_token(self.capture_layer)
-                       if self.capture_layer is not None else contextlib.nullcontext([]))
+            capture = (
+                lm.capture_last_token(self.capture_layer)
+                if self.capture_layer is not None
+                else contextlib.nullcontext([])
+            )
             with capture as captured:
                 logits = lm.next_token_logits(seqs, cache)
         full = torch.log_softmax(logits, dim=-1)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -143,7 +142,7 @@ def _trie_logprobs(
         ids[b, :n] = torch.tensor(trie.tokens, dtype=torch.long)
         positions[b, :n] = prompt_lengths[b] + torch.tensor(trie.depths, dtype=torch.long)
         positions[b, n:] = prompt_lengths[b]
-        allowed[b, 0, :n, width:width + n] = torch.from_numpy(trie.ancestors_mask())
+        allowed[b, 0, :n, width : width + n] = torch.from_numpy(trie.ancestors_mask())
         allowed[b, 0, n:, :] = False
         pad = torch.arange(n, length)
         allowed[b, 0, pad, width + pad] = True  # padding rows see themselves (no empty row)
@@ -172,7 +171,7 @@ def _trie_logprobs(
             if parent >= 0:
                 children.setdefault(parent, []).append(node)
         for start in range(0, len(inner), HEAD_CHUNK):
-            chunk = inner[start:start + HEAD_CHUNK]
+            chunk = inner[start : start + HEAD_CHUNK]
             with torch.inference_mode():
                 logits = head(hidden[b, chunk]).float()
                 lse = torch.logsumexp(logits, dim=-1)

@@ -64,8 +64,15 @@ class FitSamples:
     evaluations: tuple[Evaluation, ...]
 
 
-def collect_samples(agent: LLMBanditAgent, variants: Sequence[tuple[str, Mapping[str, Any]]], *,
-                    episodes: int, num_envs: int, seed: int, device: str) -> FitSamples:
+def collect_samples(
+    agent: LLMBanditAgent,
+    variants: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    episodes: int,
+    num_envs: int,
+    seed: int,
+    device: str,
+) -> FitSamples:
     """Play ``episodes`` episodes of each variant (variant ``k`` with seed ``seed + k``) through
     :func:`~entropy_gym.runner.evaluation.evaluate`, recording each counted decision's entropy
     and activation (``agent.capture_layer`` must be set)."""
@@ -80,10 +87,24 @@ def collect_samples(agent: LLMBanditAgent, variants: Sequence[tuple[str, Mapping
             activations.append(np.asarray(decision.info["activations"])[counted])
             groups.append(np.full(int(counted.sum()), index))
 
-        evaluations.append(evaluate(agent, variant_id, variant_kwargs, episodes=episodes,
-                                    seed=seed + index, num_envs=num_envs, device=device, on_step=record))
-    return FitSamples(np.concatenate(entropies), np.concatenate(activations), np.concatenate(groups),
-                      tuple(evaluations))
+        evaluations.append(
+            evaluate(
+                agent,
+                variant_id,
+                variant_kwargs,
+                episodes=episodes,
+                seed=seed + index,
+                num_envs=num_envs,
+                device=device,
+                on_step=record,
+            )
+        )
+    return FitSamples(
+        np.concatenate(entropies),
+        np.concatenate(activations),
+        np.concatenate(groups),
+        tuple(evaluations),
+    )
 
 
 def fit_east_vector(
@@ -116,8 +137,9 @@ def fit_east_vector(
         from entropy_gym.agents.llm.lm import LanguageModel
 
         LanguageModel.load(agent.model_name, device).layer(layer)
-    samples = collect_samples(agent, variants, episodes=episodes, num_envs=num_envs, seed=seed,
-                              device=device)
+    samples = collect_samples(
+        agent, variants, episodes=episodes, num_envs=num_envs, seed=seed, device=device
+    )
     played = sum(len(e.episodes) for e in samples.evaluations)
     h_values, acts = samples.entropies, samples.activations
     u, reference_norm = east_direction(h_values, acts, samples.groups)
@@ -132,8 +154,9 @@ def fit_east_vector(
         "position": "answer position (last token before the label)",
         "env_id": ids[0] if len(ids) == 1 else ids,
         "env_kwargs": kwargs_list[0] if len(kwargs_list) == 1 else kwargs_list,
-        "variants": [{"env_id": i, "env_kwargs": k, "seed": seed + n}
-                     for n, (i, k) in enumerate(variants)],
+        "variants": [
+            {"env_id": i, "env_kwargs": k, "seed": seed + n} for n, (i, k) in enumerate(variants)
+        ],
         "seed": seed,
         "seeds": [seed + i for i in range(len(variants))],
         "num_envs": num_envs,
@@ -170,8 +193,13 @@ def _git_commit() -> str | None:
     """The commit of the source tree this package runs from, when it is a git checkout."""
     root = Path(__file__).resolve().parents[3]
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=True)
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None

@@ -236,12 +236,14 @@ class LanguageModel:
         if any(len(s) == 0 for s in sequences):
             raise ValueError("every sequence needs at least one token")
         if cache is None:
-            logits, _, _ = self._forward([list(s) for s in sequences], [0] * len(sequences),
-                                         None, None, use_cache=False)
+            logits, _, _ = self._forward(
+                [list(s) for s in sequences], [0] * len(sequences), None, None, use_cache=False
+            )
             return logits
         chunks, starts = cache.plan(sequences)
-        logits, past, chunk_mask = self._forward(chunks, starts, cache.past, cache.mask,
-                                                 use_cache=True)
+        logits, past, chunk_mask = self._forward(
+            chunks, starts, cache.past, cache.mask, use_cache=True
+        )
         cache.commit(past, chunk_mask, chunks)
         return logits
 
@@ -262,9 +264,9 @@ class LanguageModel:
         for b, (chunk, start) in enumerate(zip(chunks, starts)):
             n = len(chunk)
             if n:
-                ids[b, length - n:] = torch.tensor(chunk, dtype=torch.long)
-                mask[b, length - n:] = 1
-                positions[b, length - n:] = torch.arange(start, start + n)
+                ids[b, length - n :] = torch.tensor(chunk, dtype=torch.long)
+                mask[b, length - n :] = 1
+                positions[b, length - n :] = torch.arange(start, start + n)
         device = self.device
         ids, mask, positions = ids.to(device), mask.to(device), positions.to(device)
         full_mask = mask if past_mask is None else torch.cat([past_mask, mask], dim=1)
@@ -329,8 +331,9 @@ class LanguageModel:
             ids[i, : len(row)] = torch.tensor(row)
             mask[i, : len(row)] = 1
         with torch.inference_mode():
-            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                                use_cache=False).logits.double()
+            logits = self.model(
+                input_ids=ids.to(self.device), attention_mask=mask.to(self.device), use_cache=False
+            ).logits.double()
         logp = torch.log_softmax(logits[:, :-1], dim=-1)
         totals = []
         for i, cont in enumerate(continuations):

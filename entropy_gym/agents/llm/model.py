@@ -46,7 +46,7 @@ def default_gguf_path() -> Path:
         raise ModuleNotFoundError(
             f"the default LLM is not installed; install it with `{INSTALL_HINT}`"
         )
-    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_FILE
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_FILE
     if not path.is_file():
         raise ModelUnavailable(f"{path} is missing; reinstall with `{INSTALL_HINT}`")
     return path
@@ -128,8 +128,9 @@ def resolve_model(model: str = DEFAULT_MODEL) -> ModelSource:
                 f"`{INSTALL_HINT}`"
             )
         _convert_default(target)
-    return ModelSource(directory=target, model_id=f"{DEFAULT_MODEL}@{GGUF_SHA256[:16]}",
-                       sha256=GGUF_SHA256)
+    return ModelSource(
+        directory=target, model_id=f"{DEFAULT_MODEL}@{GGUF_SHA256[:16]}", sha256=GGUF_SHA256
+    )
 
 
 def load_model(model: str = DEFAULT_MODEL, device: str = "cpu") -> tuple[Any, Any, ModelSource]:

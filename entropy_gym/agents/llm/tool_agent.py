@@ -65,7 +65,9 @@ class LLMToolAgent(LocalLMAgent):
         if batch_size is not None and int(batch_size) < 1:
             raise ConfigError(f"llm_tool batch_size must be >= 1 or null, got {batch_size!r}")
         super().__init__(
-            model=model, cache=bool(cache), batch_size=None if batch_size is None else int(batch_size)
+            model=model,
+            cache=bool(cache),
+            batch_size=None if batch_size is None else int(batch_size),
         )
         self.model_name = model
         self.use_cache = bool(cache)
@@ -108,8 +110,11 @@ class LLMToolAgent(LocalLMAgent):
         probs = [self.policy(s) for s in scores]
         actions = [calls[self._draw(p)] for calls, p in zip(lists, probs)]
         entropy = np.array([float(categorical_entropy(p)) for p in probs])
-        return Decision(actions=actions, entropy=entropy,
-                        info={"probs": probs, "scores": scores, "candidates": lists})
+        return Decision(
+            actions=actions,
+            entropy=entropy,
+            info={"probs": probs, "scores": scores, "candidates": lists},
+        )
 
     def candidate_scores(self, observations: list[str], lists: list[list[str]]) -> list[np.ndarray]:
         """Each env's candidate log-likelihoods (before ``logits`` hooks), ``batch_size`` envs
@@ -150,5 +155,6 @@ class LLMToolAgent(LocalLMAgent):
 
     def _draw(self, probs: np.ndarray) -> int:
         cdf = np.cumsum(probs)
-        return int(min(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right"),
-                       len(probs) - 1))
+        return int(
+            min(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right"), len(probs) - 1)
+        )

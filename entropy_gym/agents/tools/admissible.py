@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 import gymnasium as gym
+import numpy as np
 
 from entropy_gym.agents.base import ConfigError, StepBatch, TaskSpec
 from entropy_gym.envs.text.tools.transcript import parse_transcript

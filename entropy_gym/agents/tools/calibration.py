@@ -53,8 +53,9 @@ def calibrate(
     from entropy_gym.agents.tools.random_admissible import RandomAdmissibleAgent
 
     def measure(agent: Agent, n: int) -> dict[str, float]:
-        return summarize(evaluate(agent, env_id, env_kwargs, episodes=n, seed=seed,
-                                  num_envs=min(num_envs, n)))
+        return summarize(
+            evaluate(agent, env_id, env_kwargs, episodes=n, seed=seed, num_envs=min(num_envs, n))
+        )
 
     return measure(RandomAdmissibleAgent(), episodes), measure(ToolOracleAgent(), oracle_episodes)
 

@@ -62,8 +62,13 @@ def default_kwargs(task: ControlTask, stochasticity_type: str) -> dict[str, Any]
         kwargs.update(mode="random", scale=0.2)
     elif stochasticity_type == "2.1":
         kwargs.update(
-            mode="push", p=task.event_p, force=task.push_force, duration=task.push_steps,
-            body=task.push_body, qpos_noise=0.02, qvel_noise=0.2,
+            mode="push",
+            p=task.event_p,
+            force=task.push_force,
+            duration=task.push_steps,
+            body=task.push_body,
+            qpos_noise=0.02,
+            qvel_noise=0.2,
         )
     elif stochasticity_type == "2.2":
         kwargs.update(param="gear", scale=0.5, mode="sudden", threshold=300)

@@ -26,7 +26,6 @@ import numpy as np
 
 from entropy_gym.envs.control.tasks import ControlTask, get_task, make_task_env, velocity_slices
 
-
 #: Draws (scalars or rows) fetched from ``np_random`` at once.
 DRAW_BATCH = 256
 

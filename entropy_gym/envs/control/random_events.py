@@ -49,7 +49,13 @@ class RandomEventsEnv(ControlEnv):
 
     stochasticity_type: ClassVar[str] = "2.1"
     param_names: ClassVar[tuple[str, ...]] = (
-        "mode", "p", "force", "duration", "body", "qpos_noise", "qvel_noise",
+        "mode",
+        "p",
+        "force",
+        "duration",
+        "body",
+        "qpos_noise",
+        "qvel_noise",
     )
 
     def __init__(

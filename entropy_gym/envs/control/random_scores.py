@@ -49,8 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         scores[card.id] = measure(card.id, args.episodes, args.seed)
         seconds = time.perf_counter() - start
-        print(f"{card.id:36s} {scores[card.id]['mean']:10.2f} +- {scores[card.id]['std']:8.2f}"
-              f"  ({seconds:.0f} s)", flush=True)
+        print(
+            f"{card.id:36s} {scores[card.id]['mean']:10.2f} +- {scores[card.id]['std']:8.2f}"
+            f"  ({seconds:.0f} s)",
+            flush=True,
+        )
     document = {
         "command": f"python -m entropy_gym.envs.control.random_scores --episodes {args.episodes} "
         f"--seed {args.seed}",

@@ -45,33 +45,76 @@ class ControlTask:
     reference_score: float
     reference_source: str
 
+
 TASKS: dict[str, ControlTask] = {
     t.name: t
     for t in (
         ControlTask(
-            "InvertedPendulum", "InvertedPendulum-v5", "pole", "x", 0.1, 2, 0.04, 1000.0,
+            "InvertedPendulum",
+            "InvertedPendulum-v5",
+            "pole",
+            "x",
+            0.1,
+            2,
+            0.04,
+            1000.0,
             "Fujimoto et al. 2018, 'Addressing Function Approximation Error in Actor-Critic "
             "Methods' (TD3, arXiv:1802.09477), Table 1: TD3 on InvertedPendulum-v1, "
             "1000.00 +- 0.00, which is also the task's maximum return; plain task",
         ),
         ControlTask(
-            "HalfCheetah", "HalfCheetah-v5", "torso", "xz", 0.5, 2, 0.05, 9535.451,
+            "HalfCheetah",
+            "HalfCheetah-v5",
+            "torso",
+            "xz",
+            0.5,
+            2,
+            0.05,
+            9535.451,
             _ZOO.format(env="HalfCheetah-v3", steps="1M"),
         ),
         ControlTask(
-            "Hopper", "Hopper-v5", "torso", "xz", 0.3, 12, 0.008, 2325.547,
+            "Hopper",
+            "Hopper-v5",
+            "torso",
+            "xz",
+            0.3,
+            12,
+            0.008,
+            2325.547,
             _ZOO.format(env="Hopper-v3", steps="1M"),
         ),
         ControlTask(
-            "Walker2d", "Walker2d-v5", "torso", "xz", 0.3, 12, 0.008, 3863.203,
+            "Walker2d",
+            "Walker2d-v5",
+            "torso",
+            "xz",
+            0.3,
+            12,
+            0.008,
+            3863.203,
             _ZOO.format(env="Walker2d-v3", steps="1M"),
         ),
         ControlTask(
-            "Ant", "Ant-v5", "torso", "xy", 0.5, 2, 0.05, 4615.791,
+            "Ant",
+            "Ant-v5",
+            "torso",
+            "xy",
+            0.5,
+            2,
+            0.05,
+            4615.791,
             _ZOO.format(env="Ant-v3", steps="1M"),
         ),
         ControlTask(
-            "Humanoid", "Humanoid-v5", "torso", "xy", 0.3, 7, 0.015, 6232.287,
+            "Humanoid",
+            "Humanoid-v5",
+            "torso",
+            "xy",
+            0.3,
+            7,
+            0.015,
+            6232.287,
             _ZOO.format(env="Humanoid-v3", steps="2M"),
         ),
     )
@@ -103,7 +146,8 @@ def make_task_env(
     spec = gym.spec(task.gym_id)
     creator = gym.envs.registration.load_env_creator(spec.entry_point)
     accepted = [
-        n for n, p in inspect.signature(creator).parameters.items()
+        n
+        for n, p in inspect.signature(creator).parameters.items()
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n != "render_mode"
     ]
     unknown = [k for k in task_kwargs if k not in accepted]

@@ -17,7 +17,7 @@ _BLOCK = 256
 class Uniforms:
     """Callable source of uniform floats in [0, 1) from one ``numpy.random.Generator``."""
 
-    __slots__ = ("_rng", "_buf", "_pos")
+    __slots__ = ("_buf", "_pos", "_rng")
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -101,7 +102,9 @@ class RandomActions(gym.Wrapper):
             options = tuple(range(n))
         elif isinstance(choices, (int, np.integer)):
             if not 1 <= choices <= n:
-                raise ValueError(f"random_actions must be in [1, {n}] for {base.game}, got {choices}")
+                raise ValueError(
+                    f"random_actions must be in [1, {n}] for {base.game}, got {choices}"
+                )
             options = tuple(range(int(choices)))
         else:
             options = tuple(int(c) for c in choices)

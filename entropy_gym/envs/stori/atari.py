@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -163,7 +164,9 @@ class StoriAtariEnv(gym.Env):
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type {obs_type!r} is unknown; expected one of {OBS_TYPES}")
         if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode {render_mode!r} is unknown; expected None or 'rgb_array'")
+            raise ValueError(
+                f"render_mode {render_mode!r} is unknown; expected None or 'rgb_array'"
+            )
         self.game, self.rom = resolve_game(game)
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": 60 // int(frame_skip) or 1}
@@ -177,7 +180,9 @@ class StoriAtariEnv(gym.Env):
         self._rgb = obs_type == "rgb"
 
         self.ale, self._pristine = _POOL.acquire(self.rom)
-        actions = self.ale.getLegalActionSet() if full_action_space else self.ale.getMinimalActionSet()
+        actions = (
+            self.ale.getLegalActionSet() if full_action_space else self.ale.getMinimalActionSet()
+        )
         self._action_set = tuple(actions)
         self.action_space = spaces.Discrete(len(self._action_set))
         height, width = self.ale.getScreenDims()
@@ -425,7 +430,12 @@ class StoriAtariEnv(gym.Env):
             ale=self.ale.cloneState(include_rng=True),
             np_random=self.np_random.bit_generator.state,
             parts=tuple(part.get_state() for part in self._parts),
-            frames=(self._idx_prev.copy(), self._idx_last.copy(), self._last_pooled, self.last_obs_hidden),
+            frames=(
+                self._idx_prev.copy(),
+                self._idx_last.copy(),
+                self._last_pooled,
+                self.last_obs_hidden,
+            ),
         )
 
     def restore_full_state(self, state: FullState) -> None:
@@ -445,5 +455,7 @@ def stori_base(env: gym.Env) -> StoriAtariEnv:
     """The :class:`StoriAtariEnv` under ``env``'s wrappers, or a ``TypeError`` naming ``env``."""
     base = env.unwrapped
     if not isinstance(base, StoriAtariEnv):
-        raise TypeError(f"STORI wrappers need a StoriAtariEnv underneath, got {type(base).__name__}")
+        raise TypeError(
+            f"STORI wrappers need a StoriAtariEnv underneath, got {type(base).__name__}"
+        )
     return base

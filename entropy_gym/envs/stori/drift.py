@@ -41,14 +41,18 @@ class ConceptDrift(gym.Wrapper):
     :class:`RandomEvents`, :class:`ObservationMask` or :class:`RamHiding`).
     """
 
-    def __init__(self, env: gym.Env, secondary: Any, threshold: int, schedule: str = "sudden") -> None:
+    def __init__(
+        self, env: gym.Env, secondary: Any, threshold: int, schedule: str = "sudden"
+    ) -> None:
         super().__init__(env)
         if schedule not in SCHEDULES:
             raise ValueError(f"drift {schedule!r} is unknown; expected one of {SCHEDULES}")
         if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
             raise ValueError(f"threshold must be an integer >= 1 (agent steps), got {threshold!r}")
         if not hasattr(secondary, "active"):
-            raise TypeError(f"the secondary concept {type(secondary).__name__} has no `active` switch")
+            raise TypeError(
+                f"the secondary concept {type(secondary).__name__} has no `active` switch"
+            )
         self.secondary = secondary
         self.threshold = threshold
         self.schedule = schedule

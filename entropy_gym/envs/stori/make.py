@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 
@@ -14,7 +15,12 @@ from entropy_gym.envs.stori.events import RandomEvents
 from entropy_gym.envs.stori.games import GAMES_WITH_MODES, game_modes, resolve_mode
 from entropy_gym.envs.stori.masks import Blackout, Crop, ObservationMask, RamHiding
 from entropy_gym.envs.stori.preprocessing import Atari84
-from entropy_gym.envs.stori.presets import DEFAULT_DRIFT, DEFAULT_EVENT, DEFAULT_MASK_MODE, DEFAULT_P
+from entropy_gym.envs.stori.presets import (
+    DEFAULT_DRIFT,
+    DEFAULT_EVENT,
+    DEFAULT_MASK_MODE,
+    DEFAULT_P,
+)
 
 TYPES = ("1", "2.1", "2.2", "3.1", "3.2")
 SECONDARY_TYPES = ("1", "2.1", "3.2")
@@ -89,11 +95,15 @@ def make_stori_env(
     if kind == "2.2":
         perturbation = str(secondary) if secondary is not None else DEFAULT_DRIFT["secondary"]
         if perturbation == "2.2":
-            raise ValueError("secondary type '2.2' is not allowed: concept drift cannot drift into itself")
+            raise ValueError(
+                "secondary type '2.2' is not allowed: concept drift cannot drift into itself"
+            )
         if perturbation == "3.1":
             raise ValueError("secondary type '3.1' is not allowed: the plain game is concept 1")
         if perturbation not in SECONDARY_TYPES:
-            raise ValueError(f"secondary type {secondary!r} is unknown; expected one of {SECONDARY_TYPES}")
+            raise ValueError(
+                f"secondary type {secondary!r} is unknown; expected one of {SECONDARY_TYPES}"
+            )
     accepted = TYPE_PARAMS[perturbation] + (DRIFT_PARAMS if kind == "2.2" else ())
     stray = sorted(given - set(accepted))
     if stray:

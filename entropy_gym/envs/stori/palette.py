@@ -56,7 +56,7 @@ _PAL_HEX = (
 def gray_of(rgb: tuple[int, int, int] | np.ndarray) -> int:
     """ALE's luminance of one colour: ``round(0.2989 R + 0.5870 G + 0.1140 B)``."""
     r, g, b = (float(c) for c in rgb)
-    return int(round(r * 0.2989 + g * 0.5870 + b * 0.1140))
+    return round(r * 0.2989 + g * 0.5870 + b * 0.1140)
 
 
 class Palette:

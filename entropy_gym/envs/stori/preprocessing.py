@@ -42,7 +42,9 @@ class Atari84(gym.Wrapper):
         super().__init__(env)
         space = env.observation_space
         if not isinstance(space, spaces.Box) or len(space.shape) != 2:
-            raise ValueError(f"Atari84 needs grayscale (H, W) frames, got observation space {space}")
+            raise ValueError(
+                f"Atari84 needs grayscale (H, W) frames, got observation space {space}"
+            )
         self._size = size
         self._frames = np.zeros((stack, size, size), dtype=np.uint8)
         self.observation_space = spaces.Box(0, 255, shape=self._frames.shape, dtype=np.uint8)

@@ -105,8 +105,12 @@ def variants(game: str) -> dict[str, dict[str, Any]]:
 
 def _perturbation(kwargs: dict[str, Any], kind: str) -> str:
     if kind == "1":
-        subset = f", first {kwargs['random_actions']} actions" if kwargs.get("random_actions") else ""
-        return f"random action substitution p={kwargs['p']} per {kwargs.get('per', 'frame')}{subset}"
+        subset = (
+            f", first {kwargs['random_actions']} actions" if kwargs.get("random_actions") else ""
+        )
+        return (
+            f"random action substitution p={kwargs['p']} per {kwargs.get('per', 'frame')}{subset}"
+        )
     if kind == "2.1":
         return f"RAM event {kwargs['mode']} p={kwargs['p']} per {kwargs.get('per', 'frame')}"
     return f"{kwargs['mask']} mask {kwargs['mode']} p={kwargs['p']} per observation"

@@ -115,7 +115,9 @@ def _hide_seed(ram):
 _ATTACK_COLOURS = ((101, 209, 174), (117, 231, 194), (132, 252, 212))
 _ATTACK_ROWS = ((146, 150), (151, 155), (156, 160))
 _ATTACK_LEFT = tuple(Fill(0, 59, y0, y1, c) for (y0, y1), c in zip(_ATTACK_ROWS, _ATTACK_COLOURS))
-_ATTACK_RIGHT = tuple(Fill(100, 159, y0, y1, c) for (y0, y1), c in zip(_ATTACK_ROWS, _ATTACK_COLOURS))
+_ATTACK_RIGHT = tuple(
+    Fill(100, 159, y0, y1, c) for (y0, y1), c in zip(_ATTACK_ROWS, _ATTACK_COLOURS)
+)
 _SOIL = (187, 159, 71)
 _DUG = (223, 183, 85)
 _UNDERGROUND = (161, 200)

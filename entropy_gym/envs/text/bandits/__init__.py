@@ -39,28 +39,36 @@ _HORIZON = 100
 
 VARIANTS = (
     _Variant(
-        "Bernoulli-K5-easy-v0", "easy",
+        "Bernoulli-K5-easy-v0",
+        "easy",
         "5 Bernoulli arms, best 0.75 vs 0.25 (gap 0.5), 100 steps",
         dict(num_arms=5, horizon=_HORIZON, reward="bernoulli", gap=0.5),
-        per_step_random=0.35, per_step_best=0.75,
+        per_step_random=0.35,
+        per_step_best=0.75,
     ),
     _Variant(
-        "Bernoulli-K5-hard-v0", "hard",
+        "Bernoulli-K5-hard-v0",
+        "hard",
         "5 Bernoulli arms, best 0.6 vs 0.4 (gap 0.2), 100 steps",
         dict(num_arms=5, horizon=_HORIZON, reward="bernoulli", gap=0.2),
-        per_step_random=0.44, per_step_best=0.6,
+        per_step_random=0.44,
+        per_step_best=0.6,
     ),
     _Variant(
-        "Gaussian-K5-v0", "gaussian",
+        "Gaussian-K5-v0",
+        "gaussian",
         "5 Gaussian arms, means ~ N(0,1), reward noise sd 1, 100 steps",
         dict(num_arms=5, horizon=_HORIZON, reward="gaussian", mean_std=1.0, noise_std=1.0),
-        per_step_random=0.0, per_step_best=_E_MAX_NORMAL_5,
+        per_step_random=0.0,
+        per_step_best=_E_MAX_NORMAL_5,
     ),
     _Variant(
-        "Bernoulli-K5-switching-v0", "switching",
+        "Bernoulli-K5-switching-v0",
+        "switching",
         "non-stationary: 5 Bernoulli arms (gap 0.5); the best arm moves w.p. 0.02 per step",
         dict(num_arms=5, horizon=_HORIZON, reward="bernoulli", gap=0.5, switch_prob=0.02),
-        per_step_random=0.35, per_step_best=0.75,
+        per_step_random=0.35,
+        per_step_best=0.75,
     ),
 )
 

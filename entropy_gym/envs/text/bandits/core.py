@@ -40,12 +40,33 @@ METRICS = (
 
 #: Every array of the batch's state (what saving and restoring an episode must copy).
 STATE_ARRAYS = (
-    "means", "best_mean", "counts", "sums", "empirical", "pulls", "worst_mean", "optimal", "t",
-    "regret", "best_pulls", "suffix_best_pulls", "greedy_pulls", "invalid",
+    "means",
+    "best_mean",
+    "counts",
+    "sums",
+    "empirical",
+    "pulls",
+    "worst_mean",
+    "optimal",
+    "t",
+    "regret",
+    "best_pulls",
+    "suffix_best_pulls",
+    "greedy_pulls",
+    "invalid",
 )
 
-_COUNTERS = ("counts", "sums", "pulls", "t", "regret", "best_pulls", "suffix_best_pulls",
-             "greedy_pulls", "invalid")
+_COUNTERS = (
+    "counts",
+    "sums",
+    "pulls",
+    "t",
+    "regret",
+    "best_pulls",
+    "suffix_best_pulls",
+    "greedy_pulls",
+    "invalid",
+)
 
 
 @dataclass
@@ -122,14 +143,16 @@ class BanditBatch:
     def _uniform(self, shape: tuple[int, ...]) -> Any:
         if self.device is None:
             return self._rng.random(shape)
-        return self.xp.rand(shape, generator=self._rng, device=self._torch_device,
-                            dtype=self.xp.float64)
+        return self.xp.rand(
+            shape, generator=self._rng, device=self._torch_device, dtype=self.xp.float64
+        )
 
     def _normal(self, shape: tuple[int, ...]) -> Any:
         if self.device is None:
             return self._rng.standard_normal(shape)
-        return self.xp.randn(shape, generator=self._rng, device=self._torch_device,
-                             dtype=self.xp.float64)
+        return self.xp.randn(
+            shape, generator=self._rng, device=self._torch_device, dtype=self.xp.float64
+        )
 
     def _integers(self, high: int, size: int) -> Any:
         if self.device is None:
@@ -222,8 +245,9 @@ class BanditBatch:
         hit = valid & (mean_a >= best_mean)
         counts[flat] += valid
         sums[flat] += rewards
-        empirical[flat] = xp.where(valid, sums[flat] / xp.where(valid, counts[flat], 1),
-                                   empirical[flat])
+        empirical[flat] = xp.where(
+            valid, sums[flat] / xp.where(valid, counts[flat], 1), empirical[flat]
+        )
         self.pulls += valid
         self.regret += regret
         self.best_pulls += hit
@@ -233,8 +257,13 @@ class BanditBatch:
         self.t += 1
         if spec.switch_prob > 0:
             self._switch()
-        return Transition(rewards=rewards, regret=regret, optimal_arm=optimal, valid=valid,
-                          done=self.t >= spec.horizon)
+        return Transition(
+            rewards=rewards,
+            regret=regret,
+            optimal_arm=optimal,
+            valid=valid,
+            done=self.t >= spec.horizon,
+        )
 
     def _switch(self) -> None:
         """With probability ``switch_prob`` per bandit, swap the best arm's mean with another's."""

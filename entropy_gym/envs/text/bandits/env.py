@@ -36,8 +36,7 @@ def read_action(action: Any, labels: tuple[str, ...]) -> tuple[int | None, str]:
         index = operator.index(action)
     except TypeError:
         raise ValueError(
-            f"action must be an arm index in 0..{len(labels) - 1} or a text reply, "
-            f"got {action!r}"
+            f"action must be an arm index in 0..{len(labels) - 1} or a text reply, got {action!r}"
         ) from None
     if not 0 <= index < len(labels):
         raise ValueError(
@@ -151,4 +150,3 @@ class TextBanditEnv(gym.Env):
         return self.writer.render(
             int(core.t[0]), self._history, core.counts[0], core.sums[0], self._invalid_reply
         )
-

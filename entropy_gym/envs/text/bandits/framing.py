@@ -95,8 +95,16 @@ FRAMINGS: dict[str, Framing] = {
         Framing(
             name="slots",
             labels=(
-                "Blue", "Green", "Red", "Yellow", "Purple", "Orange", "Pink", "Black",
-                "White", "Brown",
+                "Blue",
+                "Green",
+                "Red",
+                "Yellow",
+                "Purple",
+                "Orange",
+                "Pink",
+                "Black",
+                "White",
+                "Brown",
             ),
             arm="machine",
             scene="You are in a casino with {k} slot machines, colored {labels}.",

@@ -26,7 +26,7 @@ def parse_reply(reply: str, labels: Sequence[str]) -> int | None:
     text = reply
     markers = list(_MARKER.finditer(text))
     if markers:
-        text = text[markers[-1].end():]
+        text = text[markers[-1].end() :]
     bare = text.strip(_STRIP)
     folded = [label.casefold() for label in labels]
     if bare.casefold() in folded:

@@ -151,8 +151,7 @@ class PromptWriter:
             widest_value = "x" * NUMBER_WIDTH
         invalid = self.history_line(t_max, None, 0.0, widest_reply)
         valid = (
-            f"{f.step_word} {t_max}: {f.choice.format(label=widest_label)}, reward "
-            f"{widest_value}\n"
+            f"{f.step_word} {t_max}: {f.choice.format(label=widest_label)}, reward {widest_value}\n"
         )
         raw = len("History:\n") + t_max * max(len(invalid), len(valid))
         summary_line = (

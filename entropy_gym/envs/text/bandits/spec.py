@@ -143,4 +143,3 @@ class BanditSpec:
         if data["means"] is not None:
             data["means"] = list(data["means"])
         return data
-

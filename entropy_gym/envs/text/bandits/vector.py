@@ -119,16 +119,23 @@ class TextBanditVectorEnv(VectorEnv):
             self._invalid_reply[i] = replies[i] if arm < 0 else None
         ones = np.ones(n, dtype=bool)
         info: dict[str, Any] = {
-            "arm": arms.copy(), "_arm": ones,
-            "optimal_arm": _to_numpy(out.optimal_arm).astype(np.int64), "_optimal_arm": ones.copy(),
-            "regret": _to_numpy(out.regret), "_regret": ones.copy(),
-            "reward": rewards.copy(), "_reward": ones.copy(),
-            "invalid_action": arms < 0, "_invalid_action": ones.copy(),
-            "step": np.full(n, t, dtype=np.int64), "_step": ones.copy(),
+            "arm": arms.copy(),
+            "_arm": ones,
+            "optimal_arm": _to_numpy(out.optimal_arm).astype(np.int64),
+            "_optimal_arm": ones.copy(),
+            "regret": _to_numpy(out.regret),
+            "_regret": ones.copy(),
+            "reward": rewards.copy(),
+            "_reward": ones.copy(),
+            "invalid_action": arms < 0,
+            "_invalid_action": ones.copy(),
+            "step": np.full(n, t, dtype=np.int64),
+            "_step": ones.copy(),
         }
         if done.any():
-            metrics = {k: _to_numpy(v).astype(np.float64) for k, v in
-                       self.core.episode_metrics().items()}
+            metrics = {
+                k: _to_numpy(v).astype(np.float64) for k, v in self.core.episode_metrics().items()
+            }
             info["episode_metrics"] = _masked(metrics, done)
             info["_episode_metrics"] = done.copy()
         obs = self._render_all()
@@ -141,8 +148,10 @@ class TextBanditVectorEnv(VectorEnv):
             # As in SyncVectorEnv, an env that reset reports its (empty) reset info.
             info = _restrict(info, ~done)
             info.update(
-                final_obs=final_obs, _final_obs=done.copy(),
-                final_info=final_info, _final_info=done.copy(),
+                final_obs=final_obs,
+                _final_obs=done.copy(),
+                final_info=final_info,
+                _final_info=done.copy(),
             )
         else:
             self._needs_reset = done.copy()
@@ -179,8 +188,10 @@ class TextBanditVectorEnv(VectorEnv):
         sums = _to_numpy(core.sums).tolist() if self.bandit.history == "summary" else None
         return tuple(
             self.writer.render(
-                t[i], self._history[i],
-                counts[i] if counts else (), sums[i] if sums else (),
+                t[i],
+                self._history[i],
+                counts[i] if counts else (),
+                sums[i] if sums else (),
                 self._invalid_reply[i],
             )
             for i in range(self.num_envs)

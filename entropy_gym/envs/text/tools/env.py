@@ -213,11 +213,14 @@ class ToolTaskEnv(gym.Env[str, str]):
         self._obs += turn(self._turn, echo, result)
 
         reward = 0.0
-        if outcome is not None and outcome.milestone is not None:
-            if outcome.milestone not in self._milestones:
-                self._milestones.add(outcome.milestone)
-                if self.reward_mode == "shaped":
-                    reward += self.progress_bonus / self.family.milestones()
+        if (
+            outcome is not None
+            and outcome.milestone is not None
+            and outcome.milestone not in self._milestones
+        ):
+            self._milestones.add(outcome.milestone)
+            if self.reward_mode == "shaped":
+                reward += self.progress_bonus / self.family.milestones()
         terminated = outcome is not None and outcome.final
         if terminated and outcome.success:
             self._success = True
