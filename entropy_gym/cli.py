@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from entropy_gym.agents.base import ConfigError
+from entropy_gym.runner.failure import CellFailure
 from entropy_gym.runner.defaults import (
     BACKENDS,
     DEFAULT_LEADERBOARDS,
@@ -270,7 +271,11 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
                 device=args.device,
                 quiet=args.quiet,
             )
-            fresh = build_results(suite, select_rows(store, suite))
+            rows = select_rows(store, suite)
+            fresh = build_results(suite, rows)
+            if args.fresh_out:
+                publish(suite, rows, args.fresh_out)
+                print(f"{suite.name}: the re-run's leaderboard is in {args.fresh_out}/{suite.name}/")
     report = compare(committed, fresh)
     for line in report.lines:
         print(line)
@@ -345,6 +350,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     except FileNotFoundError as err:
         print(f"entropy-gym: {err}", file=sys.stderr)
         return 1
+    if args.markdown:
+        from entropy_gym.leaderboard.markdown import to_markdown
+
+        print(to_markdown(results), end="")
+        return 0
     print_leaderboard(results)
     return 0
 
@@ -369,6 +379,12 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="re-run the suite's cells and fail unless the committed leaderboard reproduces "
         "within its confidence intervals",
+    )
+    p.add_argument(
+        "--fresh-out",
+        default=None,
+        metavar="DIR",
+        help="with --check: also publish the re-run's leaderboard to DIR (e.g. for a CI artifact)",
     )
     p.set_defaults(func=cmd_leaderboard)
 
@@ -395,6 +411,11 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
         "--out",
         default=str(DEFAULT_LEADERBOARDS),
         help=f"leaderboard folder (default: {DEFAULT_LEADERBOARDS})",
+    )
+    p.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the board as Markdown (e.g. for a CI job summary)",
     )
     p.set_defaults(func=cmd_show)
 
@@ -613,6 +634,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(f"entropy-gym: error: {err}", file=sys.stderr)
         return 2
+    except CellFailure as fail:  # an agent or env failed outside the runner (east fit, tooltask)
+        print(f"entropy-gym: error: {fail.reason}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # e.g. `entropy-gym envs | head`
         return 0
     except KeyboardInterrupt:

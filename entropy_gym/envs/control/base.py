@@ -42,6 +42,15 @@ class ControlEnv(gym.Env[np.ndarray, np.ndarray]):
         task: one of ``entropy_gym.envs.control.tasks.TASKS`` (e.g. ``"HalfCheetah"``).
         render_mode: passed to the MuJoCo env.
         **task_kwargs: the MuJoCo env's own arguments (e.g. ``ctrl_cost_weight``).
+
+    >>> import gymnasium as gym, numpy as np
+    >>> env = gym.make("Control/InvertedPendulum-T1-v0")    # type 1: corrupted actions
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape, env.action_space
+    ((4,), Box(-3.0, 3.0, (1,), float32))
+    >>> obs, reward, terminated, truncated, info = env.step(np.zeros(1, np.float32))
+    >>> sorted(info)
+    ['action_corrupted', 'executed_action', 'reward_survive']
     """
 
     stochasticity_type: ClassVar[str] = "3.1"

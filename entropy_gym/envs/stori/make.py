@@ -59,6 +59,17 @@ def make_stori_env(
 ) -> gym.Env:
     """A STORI env: ``game`` under stochasticity ``type``.
 
+    >>> import gymnasium as gym
+    >>> env = gym.make("STORI/Breakout-T1-v0")       # type 1: replaced actions, p=0.3 per frame
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape, env.action_space
+    ((210, 160, 3), Discrete(4))
+    >>> obs, reward, terminated, truncated, info = env.step(1)
+    >>> sorted(k for k in info if k.startswith("action_"))
+    ['action_replaced', 'action_replaced_frames']
+    >>> gym.make("STORI/Breakout-T1-v0", obs_mode="atari84").reset(seed=0)[0].shape
+    (4, 84, 84)
+
     Stochasticity parameters (``None`` takes the default; one that the type does not read is an
     error):
 

@@ -52,6 +52,18 @@ class TextBanditEnv(gym.Env):
     ``info`` at every step: ``arm`` (the arm pulled, -1 when the reply named none),
     ``optimal_arm``, ``regret`` (instant expected regret), ``reward``, ``invalid_action`` and
     ``step``. :meth:`task_info` tells agents the labels, K, horizon, framing and history mode.
+
+    >>> import gymnasium as gym
+    >>> env = gym.make("TextBandit/Bernoulli-K5-hard-v0", horizon=3)
+    >>> prompt, info = env.reset(seed=0)
+    >>> prompt.splitlines()[-1]
+    'Press 1 of 3. Which button do you press? Answer with one of: A, B, C, D, E.'
+    >>> _, reward, terminated, _, info = env.step("B")          # a reply, or an arm index
+    >>> info["arm"], reward, terminated
+    (1, 1.0, False)
+    >>> _, reward, _, _, info = env.step("no idea")               # unparsed: a legal step
+    >>> info["invalid_action"], info["arm"], reward
+    (True, -1, 0.0)
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}

@@ -91,6 +91,15 @@ class ToolTaskEnv(gym.Env[str, str]):
         max_result_chars: longest tool result shown; longer ones are cut with a mark.
         render_mode: None or ``ansi`` (``render()`` returns the conversation).
         **family_params: overrides of the difficulty's parameters (e.g. ``hops=5``).
+
+    >>> import gymnasium as gym
+    >>> env = gym.make("ToolTask/FileTree-easy-v0")
+    >>> conversation, info = env.reset(seed=0)
+    >>> info["admissible_actions"][0]
+    '{"tool": "ls", "args": {}}'
+    >>> conversation, reward, terminated, truncated, info = env.step(info["admissible_actions"][0])
+    >>> reward, terminated, info["invalid_action"]
+    (0.0, False, False)
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
