@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 
 from entropy_gym.agents.base import ConfigError
-from entropy_gym.runner.failure import CellFailure
 from entropy_gym.runner.defaults import (
     BACKENDS,
     DEFAULT_LEADERBOARDS,
@@ -21,6 +20,7 @@ from entropy_gym.runner.defaults import (
     DEFAULT_SUITE_FILE,
     DEVICES,
 )
+from entropy_gym.runner.failure import CellFailure
 
 
 def _print_table(rows: list[list[str]], header: list[str]) -> None:
@@ -275,7 +275,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
             fresh = build_results(suite, rows)
             if args.fresh_out:
                 publish(suite, rows, args.fresh_out)
-                print(f"{suite.name}: the re-run's leaderboard is in {args.fresh_out}/{suite.name}/")
+                print(
+                    f"{suite.name}: the re-run's leaderboard is in {args.fresh_out}/{suite.name}/"
+                )
     report = compare(committed, fresh)
     for line in report.lines:
         print(line)

@@ -35,6 +35,13 @@ HOOKS: dict[str, Hook] = {
     h.name: h
     for h in (
         Hook(
+            "rollout_plan",
+            ("on_rollout_plan",),
+            "every update, before sampling",
+            "on_rollout_plan(plan) -> plan: the RolloutPlan (groups, group size, reply length, "
+            "branch turn) of the update's sampling",
+        ),
+        Hook(
             "activations",
             ("activation_hooks",),
             "around every forward pass of a decision",
@@ -64,11 +71,20 @@ HOOKS: dict[str, Hook] = {
             "already fixed",
         ),
         Hook(
+            "token_advantages",
+            ("on_token_advantages",),
+            "every update, after the group-normalised advantages",
+            "on_token_advantages(advantages, rollout) -> advantages: (rows, length) per generated "
+            "token, with the TokenRollout's turn, sample and group ids and sampling entropies",
+        ),
+        Hook(
             "loss",
             ("on_loss",),
             "every minibatch, before the loss is reduced",
             "on_loss(batch) -> per-sample loss: the policy-gradient loss of a minibatch (extra "
-            "terms, per-sample weights or masks)",
+            "terms, per-sample weights or masks); a sample is an action (SB3) or a generated "
+            "token (llm_grpo, whose TokenLossBatch adds logits, reference log-probs, ids and "
+            "the aggregation mask)",
         ),
         Hook(
             "ent_coef",

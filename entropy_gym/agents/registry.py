@@ -44,6 +44,8 @@ BUILTIN_AGENTS: dict[str, str] = {
     "llm_bandit": "entropy_gym.agents.llm.bandit_agent:LLMBanditAgent",
     # tool tasks: the local LLM scoring admissible calls
     "llm_tool": "entropy_gym.agents.llm.tool_agent:LLMToolAgent",
+    # RL fine-tuning of the local LLM on text envs (token-level hooks)
+    "llm_grpo": "entropy_gym.agents.llm.rl.agent:GRPOAgent",
 }
 
 #: Built-in interventions: name -> "module:Class".

@@ -26,20 +26,42 @@ def entropy_gym_steps() -> list[dict]:
 
 
 def run_step(step: dict, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture
 def project(tmp_path):
     """A user's repository: a suite file and its committed board."""
-    write_suite(tmp_path / "benchmarks.yaml", "mine", seeds=[0, 1, 2], eval_episodes=2,
-                envs=["CartPole-v1"], agents=["random"])
-    made = subprocess.run([*cli("run", "mine", "--quiet", "--store", str(tmp_path / "made.sqlite"))],
-                          cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=300)
+    write_suite(
+        tmp_path / "benchmarks.yaml",
+        "mine",
+        seeds=[0, 1, 2],
+        eval_episodes=2,
+        envs=["CartPole-v1"],
+        agents=["random"],
+    )
+    made = subprocess.run(
+        [*cli("run", "mine", "--quiet", "--store", str(tmp_path / "made.sqlite"))],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert made.returncode == 0, made.stderr
-    env = {**cli_env(), "SUITE": "mine", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    env = {
+        **cli_env(),
+        "SUITE": "mine",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+    }
     return tmp_path, env
 
 
@@ -48,8 +70,11 @@ def test_the_workflow_names_the_suite_that_ci_checks():
     assert workflow["env"]["SUITE"] == "ci-check"
     names = [s.get("name") for s in workflow["jobs"]["leaderboard"]["steps"]]
     assert names.index("Reproduce the committed leaderboard") < names.index("Job summary")
-    assert all(s.get("if") == "always()" for s in workflow["jobs"]["leaderboard"]["steps"]
-               if s.get("name") in ("Job summary", "Keep the re-run's board"))
+    assert all(
+        s.get("if") == "always()"
+        for s in workflow["jobs"]["leaderboard"]["steps"]
+        if s.get("name") in ("Job summary", "Keep the re-run's board")
+    )
 
 
 def test_workflow_steps_pass_on_a_reproducing_board(project):
@@ -61,7 +86,9 @@ def test_workflow_steps_pass_on_a_reproducing_board(project):
     assert run_step(summary, root, env).returncode == 0
     table = (root / "summary.md").read_text()
     assert "| rank | agent |" in table and "random" in table
-    assert json.loads((root / "runs/fresh/mine/results.json").read_text())["suite"]["name"] == "mine"
+    assert (
+        json.loads((root / "runs/fresh/mine/results.json").read_text())["suite"]["name"] == "mine"
+    )
 
 
 def test_workflow_check_fails_on_a_regression_and_still_writes_the_summary(project):

@@ -44,6 +44,10 @@ class Intervention:
         """Set-up (``ent_coef``, ``schedule``): the library constructor arguments, once."""
         return None
 
+    def on_rollout_plan(self, plan: Any) -> Any | None:
+        """``rollout_plan``: the :class:`~entropy_gym.agents.llm.rl.batch.RolloutPlan` of an update."""
+        return None
+
     def activation_hooks(self, agent: Any) -> list[Any]:
         """``activations``: register forward hooks; return their handles (removed after the pass)."""
         return []
@@ -58,6 +62,10 @@ class Intervention:
 
     def on_advantages(self, advantages: np.ndarray, rollout: Any) -> np.ndarray | None:
         """``advantages``: the update's advantages, before it uses them."""
+        return None
+
+    def on_token_advantages(self, advantages: Any, rollout: Any) -> Any | None:
+        """``token_advantages``: ``(rows, length)`` per-token advantages of an LLM update."""
         return None
 
     def on_loss(self, batch: Any) -> Any | None:
