@@ -40,8 +40,8 @@ class TaskSpec:
     """
 
     env_id: str
-    observation_space: gym.Space
-    action_space: gym.Space
+    observation_space: gym.Space[Any]
+    action_space: gym.Space[Any]
     num_envs: int = 1
     env_kwargs: Mapping[str, Any] = field(default_factory=dict)
     family: str | None = None
@@ -103,7 +103,7 @@ class StepBatch:
     @property
     def done(self) -> np.ndarray:
         """Per-env mask of episodes that ended at this step."""
-        return np.logical_or(self.terminated, self.truncated)
+        return np.asarray(np.logical_or(self.terminated, self.truncated))
 
 
 #: ``make_env(seed)`` builds one fresh, un-reset env of the task, for training.
@@ -114,8 +114,13 @@ EnvFactory = Callable[[int], gym.Env]
 class Agent(Protocol):
     """What the runner needs from an agent. Subclass :class:`BaseAgent` to get the plumbing."""
 
-    name: str
-    hooks: frozenset[str]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def hooks(self) -> frozenset[str]: ...
+
+    def attach(self, intervention: Any) -> None: ...
 
     def setup(self, task: TaskSpec, seed: int, device: str) -> None: ...
 
@@ -221,4 +226,4 @@ def categorical_entropy(probs: np.ndarray) -> np.ndarray:
     p = np.asarray(probs, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, -p * np.log(p), 0.0)
-    return terms.sum(axis=-1)
+    return np.asarray(terms.sum(axis=-1))

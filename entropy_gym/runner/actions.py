@@ -21,7 +21,7 @@ class InvalidDecision(Exception):
 
 
 def check_decision(
-    decision: Any, n: int, space: gym.Space, *, text_ok: bool
+    decision: Any, n: int, space: gym.Space[Any], *, text_ok: bool
 ) -> tuple[Any, np.ndarray | None]:
     """``(actions, entropy)`` ready to step, or :class:`~entropy_gym.runner.failure.CellFailure`.
 
@@ -38,7 +38,7 @@ def check_decision(
     return actions, entropy
 
 
-def check_actions(actions: Any, n: int, space: gym.Space, *, text_ok: bool) -> Any:
+def check_actions(actions: Any, n: int, space: gym.Space[Any], *, text_ok: bool) -> Any:
     """The batch of actions, checked against ``space`` (see :func:`check_decision`)."""
     if (
         isinstance(actions, np.ndarray)
@@ -73,7 +73,7 @@ def check_actions(actions: Any, n: int, space: gym.Space, *, text_ok: bool) -> A
             )
         if np.issubdtype(arr.dtype, np.floating) and np.isnan(arr).any():
             raise InvalidDecision(f"a NaN action (env {_first(np.isnan(arr))})")
-        shape = (n, *space.shape)
+        shape = (n, *(space.shape or ()))
         if arr.shape != shape:
             raise InvalidDecision(
                 f"actions of shape {arr.shape}, expected {shape} for {n} envs of {space}"
@@ -88,7 +88,7 @@ def check_actions(actions: Any, n: int, space: gym.Space, *, text_ok: bool) -> A
     return actions
 
 
-def _check_numeric(arr: np.ndarray, space: gym.Space) -> None:
+def _check_numeric(arr: np.ndarray, space: gym.Space[Any]) -> None:
     if isinstance(space, gym.spaces.Box):
         bad = ~np.isfinite(arr) | (arr < space.low) | (arr > space.high)
     else:

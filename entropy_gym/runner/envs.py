@@ -62,7 +62,9 @@ def env_family(env_id: str) -> str | None:
         return None
 
 
-def accepts_text(env_id: str, observation_space: gym.Space, action_space: gym.Space) -> bool:
+def accepts_text(
+    env_id: str, observation_space: gym.Space[Any], action_space: gym.Space[Any]
+) -> bool:
     """Whether the env takes string actions: a ``Text`` action or observation space, or a text
     family of the catalog (text envs parse replies and flag the ones that do not parse)."""
     if isinstance(action_space, gym.spaces.Text) or isinstance(observation_space, gym.spaces.Text):
@@ -76,6 +78,6 @@ def spec_json(env: gym.Env) -> str | None:
     if spec is None:
         return None
     try:
-        return spec.to_json()
+        return str(spec.to_json())
     except Exception:  # kwargs that JSON cannot hold (callables, objects)
         return None

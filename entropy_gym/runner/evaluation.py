@@ -112,7 +112,8 @@ class TaskEnvs:
 
         self.vec = SyncVectorEnv([factory] * num_envs, autoreset_mode=AutoresetMode.SAME_STEP)
         try:
-            self.obs, _ = self.vec.reset(seed=env_seeds(self.seed, num_envs))
+            seeds: list[int | None] = list(env_seeds(self.seed, num_envs))
+            self.obs, _ = self.vec.reset(seed=seeds)
             self.task = task_of(self.vec.envs[0], env_id, kwargs, num_envs)
         except BaseException:
             self.vec.close()

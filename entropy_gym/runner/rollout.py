@@ -42,7 +42,10 @@ def seed_globals(seed: int) -> None:
 
 def budget_of(cell: Cell) -> Budget:
     """The suite's training budget; an omitted budget means no training (``env_steps=0``)."""
-    return Budget(**cell.budget) if cell.budget else Budget(env_steps=0)
+    if not cell.budget:
+        return Budget(env_steps=0)
+    limits: dict[str, Any] = dict(cell.budget)
+    return Budget(**limits)
 
 
 def run_cell(cell: Cell, device: str) -> CellResult:

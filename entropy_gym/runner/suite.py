@@ -273,7 +273,7 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
         time_limit_s=time_limit,
         metrics=metrics,
         bootstrap_reps=reps,
-        file=check.file,
+        file=str(check.file),
     )
 
 
@@ -341,7 +341,9 @@ def _name_envs(check: _Checker, entries: list[EnvEntry], key: str) -> tuple[EnvE
     counts: dict[str, int] = {}
     for e in entries:
         counts[e.id] = counts.get(e.id, 0) + 1
-    named, seen, tasks = [], {}, {}
+    named: list[EnvEntry] = []
+    seen: dict[str, int] = {}
+    tasks: dict[tuple[str, str], int] = {}
     for i, e in enumerate(entries):
         task = (e.id, repr(sorted(e.kwargs.items())))
         if task in tasks:
@@ -369,7 +371,8 @@ def _name_envs(check: _Checker, entries: list[EnvEntry], key: str) -> tuple[EnvE
 
 
 def _parse_agents(check: _Checker, value: Any, key: str) -> tuple[AgentEntry, ...]:
-    entries, seen = [], {}
+    entries: list[AgentEntry] = []
+    seen: dict[str, int] = {}
     for i, item in enumerate(check.sequence(value, key)):
         k = f"{key}[{i}]"
         if isinstance(item, str):

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,7 +101,7 @@ def failed(
     return Outcome(cell, "failed", None, reason, detail, wall_time_s, prov)
 
 
-def agent_modules(cells: Iterator[Cell] | list[Cell]) -> list[str]:
+def agent_modules(cells: Iterable[Cell]) -> list[str]:
     """The modules of the built-in agents that ``cells`` run (e.g. the SB3 adapters, which
     import torch and SB3: seconds per cell process when not preloaded)."""
     from entropy_gym.agents.registry import BUILTIN_AGENTS
@@ -205,7 +205,7 @@ def _without_main_script() -> Iterator[None]:
     """
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None) if main is not None else None
-    if path is None or getattr(main, "__spec__", None) is not None:
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
         yield
         return
     del main.__file__

@@ -137,7 +137,7 @@ def score_distribution(scores: np.ndarray, taus: np.ndarray) -> np.ndarray:
     """Fraction of all (run, task) scores above each tau: rliable's score distribution
     (``rliable.library.score_distributions``) as one broadcast instead of a loop over taus."""
     flat = np.asarray(scores, dtype=np.float64).ravel()
-    return (flat[:, None] > np.asarray(taus)[None, :]).mean(axis=0)
+    return np.asarray((flat[:, None] > np.asarray(taus)[None, :]).mean(axis=0))
 
 
 def performance_profiles(

@@ -33,7 +33,7 @@ COLLAPSE_DROP_PER_DIM = math.log(10.0)
 EDGE = 0.1
 
 
-def max_entropy(space: gym.Space) -> float | None:
+def max_entropy(space: gym.Space[Any]) -> float | None:
     """Entropy (nats) of the uniform policy over a discrete action space; ``None`` otherwise."""
     if isinstance(space, gym.spaces.Discrete):
         return float(np.log(space.n))
@@ -44,7 +44,7 @@ def max_entropy(space: gym.Space) -> float | None:
     return None
 
 
-def action_dims(space: gym.Space) -> int:
+def action_dims(space: gym.Space[Any]) -> int:
     """Number of action dimensions (1 for anything that is not a ``Box``)."""
     if isinstance(space, gym.spaces.Box):
         return max(1, int(np.prod(space.shape)))

@@ -76,7 +76,7 @@ class BanditAgent(BaseAgent):
         unpulled = self.counts == 0
         means = np.where(unpulled, -np.inf, self.sums / np.maximum(self.counts, 1))
         best = means == means.max(axis=1, keepdims=True)
-        return np.where(unpulled.any(axis=1, keepdims=True), unpulled, best)
+        return np.asarray(np.where(unpulled.any(axis=1, keepdims=True), unpulled, best))
 
     # -- memory -------------------------------------------------------------------------------
     def observe(self, step: StepBatch) -> None:
@@ -110,10 +110,12 @@ def sample_rows(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One index per row of a probability matrix, by inverse CDF with one uniform per row."""
     cdf = np.cumsum(probs, axis=1)
     u = rng.random(probs.shape[0]) * cdf[:, -1]
-    return np.minimum((cdf <= u[:, None]).sum(axis=1), probs.shape[1] - 1).astype(np.int64)
+    return np.asarray(
+        np.minimum((cdf <= u[:, None]).sum(axis=1), probs.shape[1] - 1), dtype=np.int64
+    )
 
 
 def uniform_over(mask: np.ndarray) -> np.ndarray:
     """Rows of a boolean matrix turned into uniform distributions over their True entries."""
     mask = mask.astype(np.float64)
-    return mask / mask.sum(axis=1, keepdims=True)
+    return np.asarray(mask / mask.sum(axis=1, keepdims=True))

@@ -45,5 +45,5 @@ class Schedule:
         if self.shape == "linear":
             return self.start + (self.end - self.start) * p
         if self.shape == "exponential":
-            return self.start * (self.end / self.start) ** p
+            return float(self.start * (self.end / self.start) ** p)
         return self.end + (self.start - self.end) * 0.5 * (1.0 + math.cos(math.pi * p))

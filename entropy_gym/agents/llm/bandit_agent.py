@@ -164,13 +164,13 @@ class LLMBanditAgent(LocalLMAgent):
         analysis and tests; thoughts are not sampled here)."""
         seqs = [self._prompt_ids(p) for p in prompts]
         with self._activation_hooks():
-            logits = self.lm.next_token_logits(seqs, cache)
+            logits = self.language_model.next_token_logits(seqs, cache)
         return logits[:, self.label_ids]
 
     def _decide_chunk(self, prompts: list[str], cache: PrefixCache | None) -> dict[str, Any]:
         import torch
 
-        lm = self.lm
+        lm = self.language_model
         seqs = [self._prompt_ids(p) for p in prompts]
         thoughts: list[str] = []
         new: list[list[int]] = []
@@ -185,7 +185,7 @@ class LLMBanditAgent(LocalLMAgent):
                 )
                 thoughts = [lm.decode(t) for t in new]
                 seqs = [s + self._cue for s in seqs]
-            capture = (
+            capture: contextlib.AbstractContextManager[list[Any]] = (
                 lm.capture_last_token(self.capture_layer)
                 if self.capture_layer is not None
                 else contextlib.nullcontext([])
@@ -195,7 +195,9 @@ class LLMBanditAgent(LocalLMAgent):
         full = torch.log_softmax(logits, dim=-1)
         label_logits = logits[:, self.label_ids]
         for iv in self.interventions_at("logits"):
-            label_logits = iv.on_logits(label_logits)
+            changed = iv.on_logits(label_logits)
+            if changed is not None:
+                label_logits = changed
         out: dict[str, Any] = {
             "probs": torch.softmax(label_logits.double(), dim=-1),
             "label_mass": full[:, self.label_ids].exp().sum(dim=-1).double(),
@@ -210,5 +212,7 @@ class LLMBanditAgent(LocalLMAgent):
     def _prompt_ids(self, prompt: str) -> list[int]:
         """The chat for ``prompt``, up to where the label (or the thought) is read."""
         if self.thought_tokens:
-            return self.lm.chat_ids(prompt + THOUGHT_INSTRUCTION, self.system_prompt)
-        return self.lm.chat_ids(prompt, self.system_prompt, assistant_prefix=self._reply_prefix)
+            return self.language_model.chat_ids(prompt + THOUGHT_INSTRUCTION, self.system_prompt)
+        return self.language_model.chat_ids(
+            prompt, self.system_prompt, assistant_prefix=self._reply_prefix
+        )

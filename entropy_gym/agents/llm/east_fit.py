@@ -144,7 +144,7 @@ def fit_east_vector(
     h_values, acts = samples.entropies, samples.activations
     u, reference_norm = east_direction(h_values, acts, samples.groups)
     norm = float(np.linalg.norm(u))
-    lm = agent.lm
+    lm = agent.language_model
     provenance = {
         "formula_version": FORMULA_VERSION,
         "formula": FORMULA,

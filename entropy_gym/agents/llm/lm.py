@@ -177,8 +177,8 @@ class LanguageModel:
         messages = [{"role": "user", "content": user}]
         if system is not None:
             messages.insert(0, {"role": "system", "content": system})
-        return self.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True
+        return str(
+            self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         )
 
     def chat_ids(
@@ -192,7 +192,7 @@ class LanguageModel:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+        return str(self.tokenizer.decode(list(ids), skip_special_tokens=True))
 
     def label_reading(self, context: str, labels: Sequence[str]) -> tuple[str, list[int]]:
         """Where and how to read a choice among ``labels`` after the text ``context``.

@@ -16,6 +16,13 @@ class LocalLMAgent(BaseAgent):
 
     lm: LanguageModel | None = None
 
+    @property
+    def language_model(self) -> LanguageModel:
+        """The loaded model (a ``RuntimeError`` before ``setup``)."""
+        if self.lm is None:
+            raise RuntimeError(f"agent '{self.name}' needs setup() first")
+        return self.lm
+
     def activation_module(self, layer: int) -> Any:
         """Decoder layer ``layer`` of the model (forward hooks go here)."""
         if self.lm is None:

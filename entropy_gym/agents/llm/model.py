@@ -85,7 +85,7 @@ def _convert_default(target: Path) -> None:
 
     gguf = default_gguf_path()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model: Any = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # A GGUF-loaded model refuses save_pretrained until its quantizer record is dropped; the
     # weights are already dequantized to float32.
     model.hf_quantizer = None
@@ -140,6 +140,6 @@ def load_model(model: str = DEFAULT_MODEL, device: str = "cpu") -> tuple[Any, An
 
     source = resolve_model(model)
     tokenizer = AutoTokenizer.from_pretrained(source.directory)
-    lm = AutoModelForCausalLM.from_pretrained(source.directory, dtype="float32")
+    lm: Any = AutoModelForCausalLM.from_pretrained(source.directory, dtype="float32")
     lm.to(device).eval()
     return lm, tokenizer, source

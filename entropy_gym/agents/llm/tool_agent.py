@@ -127,7 +127,7 @@ class LLMToolAgent(LocalLMAgent):
                 chunk = slice(start, start + size)
                 prompts = [self.prompt_ids(o) for o in observations[chunk]]
                 cands = [[self._tokens(" " + c + "\n") for c in calls] for calls in lists[chunk]]
-                out.extend(score_candidates(self.lm, prompts, cands, cache))
+                out.extend(score_candidates(self.language_model, prompts, cands, cache))
         return out
 
     def policy(self, scores: np.ndarray) -> np.ndarray:
@@ -136,13 +136,15 @@ class LLMToolAgent(LocalLMAgent):
 
         logits = torch.as_tensor(np.asarray(scores, dtype=np.float64))[None, :]
         for iv in self.interventions_at("logits"):
-            logits = iv.on_logits(logits)
+            out = iv.on_logits(logits)
+            if out is not None:
+                logits = out
         return torch.softmax(torch.as_tensor(logits, dtype=torch.float64), dim=-1)[0].numpy()
 
     def prompt_ids(self, observation: str) -> list[int]:
         """Tokens of the conversation up to the next ``[call N]`` marker (without its space,
         which begins every candidate)."""
-        return self.lm.encode(call_prompt(observation)[:-1])
+        return self.language_model.encode(call_prompt(observation)[:-1])
 
     # -- helpers -------------------------------------------------------------------------------
     def _tokens(self, text: str) -> list[int]:
@@ -150,7 +152,7 @@ class LLMToolAgent(LocalLMAgent):
         if ids is None:
             if len(self._token_memo) > 100_000:
                 self._token_memo.clear()
-            ids = self._token_memo[text] = self.lm.encode(text)
+            ids = self._token_memo[text] = self.language_model.encode(text)
         return ids
 
     def _draw(self, probs: np.ndarray) -> int:

@@ -129,7 +129,7 @@ class SB3Agent(BaseAgent):
 
     # -- configuration ---------------------------------------------------------------------
     @classmethod
-    def algorithm_class(cls) -> type:
+    def algorithm_class(cls) -> Any:
         """The hooked SB3 algorithm class (imports torch and SB3)."""
         try:
             from entropy_gym.agents.sb3.hooked import ALGORITHMS
@@ -141,7 +141,7 @@ class SB3Agent(BaseAgent):
 
     def _check_kwargs(self) -> None:
         algo = self.algorithm_class()
-        params = inspect.signature(algo.__init__).parameters
+        params = inspect.signature(algo).parameters
         accepted = sorted(p for p in params if p not in ("self", "policy", *RESERVED_KWARGS))
         for key in self.sb3_kwargs:
             if key in RESERVED_KWARGS:
@@ -277,7 +277,7 @@ class SB3Agent(BaseAgent):
         """Actor-critic policies: sample the policy's distribution at ``obs``."""
         return self._sample(self.model.policy.get_distribution(obs), generator)
 
-    def _sample(self, dist: Any, generator: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, dist: Any, generator: Any) -> tuple[Any, np.ndarray]:
         """Sample an SB3 distribution with ``generator``; see :mod:`.sampling` for the entropy."""
         from stable_baselines3.common.distributions import (
             BernoulliDistribution,
@@ -288,11 +288,14 @@ class SB3Agent(BaseAgent):
 
         from entropy_gym.agents.sb3 import sampling
 
-        space = self.task.action_space  # type: ignore[union-attr]
+        assert self.task is not None
+        space: Any = self.task.action_space
         if isinstance(dist, CategoricalDistribution):
             logits = dist.distribution.logits
             for iv in self.interventions_at("logits"):
-                logits = iv.on_logits(logits)
+                out = iv.on_logits(logits)
+                if out is not None:
+                    logits = out
             actions, entropy = sampling.sample_categorical(logits, generator)
         elif isinstance(dist, MultiCategoricalDistribution):
             actions, entropy = sampling.sample_multi_categorical(dist.distribution, generator)
@@ -310,19 +313,19 @@ class SB3Agent(BaseAgent):
                 )
             else:
                 actions, entropy = sampling.sample_gaussian(dist.distribution, generator)
-            actions = actions.cpu().numpy()
+            box: np.ndarray = actions.cpu().numpy()
             if policy.squash_output:
-                actions = policy.unscale_action(actions)
+                box = policy.unscale_action(box)
             else:
-                actions = np.clip(actions, space.low, space.high)
-            return actions.astype(space.dtype), entropy.cpu().numpy().astype(np.float64)
-        actions = actions.cpu().numpy().astype(space.dtype)
-        return actions, entropy.cpu().numpy().astype(np.float64)
+                box = np.clip(box, space.low, space.high)
+            return box.astype(space.dtype), entropy.cpu().numpy().astype(np.float64)
+        return actions.cpu().numpy().astype(space.dtype), entropy.cpu().numpy().astype(np.float64)
 
     @property
     def action_log_scale(self) -> float:
         """``sum log((high - low) / 2)``: log-Jacobian of SB3's rescaling from [-1, 1]."""
-        space = self.task.action_space  # type: ignore[union-attr]
+        assert self.task is not None
+        space: Any = self.task.action_space
         return float(np.sum(np.log((space.high.astype(np.float64) - space.low) / 2.0)))
 
     def policy_entropy(self, obs: Any) -> Any:

@@ -221,7 +221,8 @@ class TD3Agent(SB3Agent):
         if self.action_noise_std is not None:
             from stable_baselines3.common.noise import NormalActionNoise
 
-            dims = int(np.prod(self.task.action_space.shape))  # type: ignore[union-attr]
+            assert self.task is not None
+            dims = int(np.prod(self.task.action_space.shape or ()))
             kwargs["action_noise"] = NormalActionNoise(
                 np.zeros(dims), np.full(dims, self.action_noise_std)
             )

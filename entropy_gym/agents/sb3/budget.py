@@ -8,6 +8,7 @@ and exploration schedules) and to interventions (``agent.progress``).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from entropy_gym.agents.base import Budget
 
@@ -52,7 +53,7 @@ class BudgetTracker:
         )
 
 
-def make_budget_callback(tracker: BudgetTracker, stop_on_steps: bool):
+def make_budget_callback(tracker: BudgetTracker, stop_on_steps: bool) -> Any:
     """An SB3 callback that updates ``tracker`` after every vector-env step and stops
     training once the budget is spent. ``stop_on_steps=False`` leaves the env-step limit to
     SB3's own ``total_timesteps`` (on-policy agents stop on whole rollouts)."""

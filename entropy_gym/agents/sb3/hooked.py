@@ -38,7 +38,9 @@ class SpacesOnlyVecEnv(VecEnv):
     through SB3's public constructor (with all its checks) before any training env exists.
     Training replaces it with real envs through ``set_env``; stepping it is an error."""
 
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, num_envs: int):
+    def __init__(
+        self, observation_space: spaces.Space[Any], action_space: spaces.Space[Any], num_envs: int
+    ) -> None:
         super().__init__(num_envs, observation_space, action_space)
 
     def _refuse(self, *_: Any, **__: Any) -> Any:
@@ -82,6 +84,11 @@ def _ent_coef(interventions: list[Intervention], coef: float, entropy: float) ->
 
 # -- on-policy --------------------------------------------------------------------------------
 class _OnPolicyHooks(_Hooked):
+    # Attributes of the SB3 algorithm this mixes into (declared for the type checker).
+    rollout_buffer: Any
+    policy: Any
+    device: Any
+
     def _hook_advantages(self) -> None:
         ivs = self.agent.interventions_at("advantages")
         if not ivs:
@@ -132,10 +139,13 @@ class HookedPPO(_OnPolicyHooks, PPO):
         coef_ivs = agent.interventions_at("ent_coef")
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
-        clip_range = self.clip_range(self._current_progress_remaining)
+        # SB3 turns clip_range (and clip_range_vf) into schedules when it sets the model up.
+        clip_schedule: Any = self.clip_range
+        clip_range = clip_schedule(self._current_progress_remaining)
         clip_range_vf = None
         if self.clip_range_vf is not None:
-            clip_range_vf = self.clip_range_vf(self._current_progress_remaining)
+            clip_vf_schedule: Any = self.clip_range_vf
+            clip_range_vf = clip_vf_schedule(self._current_progress_remaining)
 
         entropies, pg_losses, value_losses, clip_fractions, approx_kl_divs = [], [], [], [], []
         continue_training = True
@@ -310,6 +320,9 @@ class _OffPolicyHooks(_Hooked):
 class _EpsilonGreedyHooks(_OffPolicyHooks):
     """``schedule`` interventions set epsilon after SB3's own schedule, at every env step."""
 
+    exploration_rate: float
+    action_space: Any
+
     def apply_schedule_hooks(self) -> None:
         ivs = self.agent.interventions_at("schedule")
         if not ivs:
@@ -339,6 +352,13 @@ class HookedQRDQN(_EpsilonGreedyHooks, QRDQN):
 class _MaxEntropyHooks(_OffPolicyHooks):
     """``ent_coef`` interventions set alpha before each ``train`` call, given the policy
     entropy estimated on a replay batch."""
+
+    log_ent_coef: Any
+    ent_coef_tensor: Any
+    device: Any
+    replay_buffer: Any
+    _vec_normalize_env: Any
+    batch_size: int
 
     def current_ent_coef(self) -> float:
         if self.log_ent_coef is not None:

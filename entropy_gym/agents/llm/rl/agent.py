@@ -229,7 +229,7 @@ class GRPOAgent(LocalLMAgent):
                 prompts,
                 max_new_tokens=self.plan.max_new_tokens,
                 stop_ids=self._stop_ids(),
-                pad_id=self.lm.pad_id,
+                pad_id=self.language_model.pad_id,
                 generator=self.eval_generator,
                 logits_hook=self._logits_hook,
             )
@@ -259,7 +259,7 @@ class GRPOAgent(LocalLMAgent):
             self.lm.chat_ids,
             self.lm.decode,
             stop_ids=self._stop_ids(),
-            pad_id=self.lm.pad_id,
+            pad_id=self.language_model.pad_id,
         )
         try:
             while not tracker.exhausted:
@@ -341,7 +341,7 @@ class GRPOAgent(LocalLMAgent):
         table = torch.zeros(rollout.response_mask.shape, device=rollout.input_ids.device)
         rows = torch.arange(rollout.num_rows, device=rollout.input_ids.device)
         logp, _, _, mask = token_logprobs(
-            model, rollout, rows, self._logits_hook, pad_id=self.lm.pad_id
+            model, rollout, rows, self._logits_hook, pad_id=self.language_model.pad_id
         )
         table[:, : mask.shape[1]][mask] = logp.float()
         return table
@@ -382,7 +382,11 @@ class GRPOAgent(LocalLMAgent):
             for rows in self._minibatches(rollout):
                 with self._autocast():
                     log_prob, entropy, logits, mask = objective.token_logprobs(
-                        self.policy, rollout, rows, self._logits_hook, pad_id=self.lm.pad_id
+                        self.policy,
+                        rollout,
+                        rows,
+                        self._logits_hook,
+                        pad_id=self.language_model.pad_id,
                     )
                 length = mask.shape[1]
                 old = rollout.old_logprobs[rows][:, :length][mask]
@@ -423,18 +427,16 @@ class GRPOAgent(LocalLMAgent):
                     out = iv.on_loss(batch)
                     if out is not None:
                         batch.pg_loss = out
-                reduce = dict(
-                    loss_type=self.loss_type,
-                    num_samples=rollout.num_samples,
-                    normaliser=float(plan.max_new_tokens * turns),
-                )
-                everything = torch.ones_like(batch.loss_mask)
-                pg_term = objective.aggregate(
-                    batch.pg_loss, batch.loss_mask, batch.sample_index, **reduce
-                )
-                mean_entropy = objective.aggregate(
-                    entropy, everything, batch.sample_index, **reduce
-                )
+                sample_index = rollout.row_sample[rows][row_of]
+                keep = batch.loss_mask if batch.loss_mask is not None else torch.ones_like(pg)
+                reduce: dict[str, Any] = {
+                    "loss_type": self.loss_type,
+                    "num_samples": rollout.num_samples,
+                    "normaliser": float(plan.max_new_tokens * turns),
+                }
+                everything = torch.ones_like(keep, dtype=torch.bool)
+                pg_term = objective.aggregate(batch.pg_loss, keep.bool(), sample_index, **reduce)
+                mean_entropy = objective.aggregate(entropy, everything, sample_index, **reduce)
                 coef = self.ent_coef
                 for iv in self.interventions_at("ent_coef"):
                     out_coef = iv.on_ent_coef(coef, float(mean_entropy.detach()))
@@ -443,7 +445,7 @@ class GRPOAgent(LocalLMAgent):
                 loss = pg_term - coef * mean_entropy
                 if ref is not None:
                     kl = objective.aggregate(
-                        objective.k3_kl(log_prob, ref), everything, batch.sample_index, **reduce
+                        objective.k3_kl(log_prob, ref), everything, sample_index, **reduce
                     )
                     stats["kl"].append(float(kl.detach()))
                     if self.kl_coef > 0:

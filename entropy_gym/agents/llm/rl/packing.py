@@ -99,7 +99,8 @@ def packed_logits(model: Any, packed: Packed) -> torch.Tensor:
         input_ids=packed.ids, attention_mask=mask, position_ids=packed.positions
     ).last_hidden_state
     flat = hidden.reshape(-1, hidden.shape[-1])[packed.source]
-    return model.get_output_embeddings()(flat).float()
+    logits: torch.Tensor = model.get_output_embeddings()(flat).float()
+    return logits
 
 
 __all__ = ["Packed", "pack_rows", "packed_logits"]
