@@ -15,7 +15,7 @@ from entropy_gym.agents.base import ConfigError
 PLUGIN_NAMESPACES: dict[str, str] = {"ALE": "ale_py"}
 
 #: Families whose envs accept a free-text reply as an action, whatever their action space.
-TEXT_FAMILIES = frozenset({"text-bandit", "tool-task"})
+TEXT_FAMILIES = frozenset({"text-bandit", "tool-task", "reasoning"})
 
 
 def resolve_env_id(env_id: str) -> gym.envs.registration.EnvSpec:

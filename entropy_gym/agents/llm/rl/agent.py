@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar
 
+import gymnasium as gym
 import numpy as np
 
 from entropy_gym.agents.base import Budget, ConfigError, Decision, EnvFactory, TaskSpec
@@ -209,6 +210,18 @@ class GRPOAgent(LocalLMAgent):
                 logits = out
         return logits
 
+    def _reply(self, ids: Any) -> str:
+        """The decoded reply, fitted to a ``Text`` action space: characters outside its charset
+        become ``?`` and it is cut to ``max_length`` (what the env sees, in training and in
+        evaluation alike)."""
+        assert self.lm is not None
+        text = self.lm.decode(ids)
+        space = self.task.action_space if self.task is not None else None
+        if isinstance(space, gym.spaces.Text):
+            allowed = space.character_set
+            text = "".join(c if c in allowed else "?" for c in text)[: space.max_length]
+        return text
+
     def _stop_ids(self) -> list[int]:
         assert self.lm is not None
         return [int(self.lm.eos_id)] if self.lm.eos_id is not None else []
@@ -233,7 +246,7 @@ class GRPOAgent(LocalLMAgent):
                 generator=self.eval_generator,
                 logits_hook=self._logits_hook,
             )
-        texts = [self.lm.decode(t) for t in drawn.tokens]
+        texts = [self._reply(t) for t in drawn.tokens]
         entropy = np.array([float(np.mean(e)) if e else 0.0 for e in drawn.entropies])
         return Decision(actions=texts, entropy=entropy, info={"tokens": drawn.tokens})
 
@@ -257,7 +270,7 @@ class GRPOAgent(LocalLMAgent):
         runner = EpisodeRunner(
             make_env,
             self.lm.chat_ids,
-            self.lm.decode,
+            self._reply,
             stop_ids=self._stop_ids(),
             pad_id=self.language_model.pad_id,
         )
