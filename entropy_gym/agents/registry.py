@@ -60,6 +60,13 @@ BUILTIN_INTERVENTIONS: dict[str, str] = {
     "kl_cov": "entropy_gym.agents.interventions.kl_cov:KLCov",
     "epsilon_schedule": "entropy_gym.agents.interventions.epsilon_schedule:EpsilonSchedule",
     "east": "entropy_gym.agents.interventions.east:EAST",
+    # Token-level interventions for the LLM trainer (llm_grpo)
+    "clip_higher": "entropy_gym.agents.interventions.clip_higher:ClipHigher",
+    "forking_tokens": "entropy_gym.agents.interventions.forking_tokens:ForkingTokens",
+    "steer": "entropy_gym.agents.interventions.steer:Steer",
+    "lp_reg": "entropy_gym.agents.interventions.lp_reg:LpReg",
+    "empg": "entropy_gym.agents.interventions.empg:EMPG",
+    "epo": "entropy_gym.agents.interventions.epo:EPO",
 }
 
 
