@@ -222,3 +222,23 @@ def test_a_nan_loss_and_a_directory_that_is_no_causal_lm_fail_their_cells(lm, tm
     assert err.value.reason.startswith(
         f"agent.setup raised ConfigError: llm_grpo model {str(tmp_path)!r} could not be loaded as a causal LM"
     )
+
+
+@pytest.mark.llm
+def test_gradient_checkpointing_changes_memory_not_the_update(lm):
+    def trained(checkpointing: bool) -> dict:
+        agent = make_agent(
+            {
+                **TINY,
+                "learning_rate": 1e-4,
+                "ent_coef": 0.01,
+                "gradient_checkpointing": checkpointing,
+            }
+        )
+        agent.setup(make_task(BANDIT, BANDIT_KW), seed=0, device="cpu")
+        agent.train(lambda seed: make_env(BANDIT, BANDIT_KW), Budget(episodes=2))
+        return {n: p.detach().clone() for n, p in agent.policy.named_parameters()}
+
+    on, off = trained(True), trained(False)
+    assert on.keys() == off.keys()
+    assert all(torch.allclose(on[n], off[n], atol=1e-6) for n in on)

@@ -11,7 +11,7 @@ from tests.runner.helpers import REPO
 SUITES = load_suites(REPO / "benchmarks.yaml")
 
 
-@pytest.mark.parametrize("name", ["control", "control-full", "stori"])
+@pytest.mark.parametrize("name", ["control", "control-full", "stori", "llm-rl"])
 def test_suite_builds_every_agent_and_env(name):
     check_runnable(SUITES[name])
 
@@ -33,3 +33,25 @@ def test_drift_happens_inside_the_cheap_suites_evaluation_episodes():
     # hundred (Breakout) steps, so their type-2.2 envs must drift before the default step 300.
     drifting = [e for s in ("control", "stori") for e in SUITES[s].envs if "T2.2" in e.id]
     assert len(drifting) == 2 and all(0 < e.kwargs.get("threshold", 300) < 300 for e in drifting)
+
+
+def test_llm_rl_scores_the_trainer_alone_and_with_every_token_intervention():
+    from entropy_gym.agents.interventions.token import TokenIntervention
+    from entropy_gym.agents.registry import BUILTIN_INTERVENTIONS, load_object
+
+    suite = SUITES["llm-rl"]
+    families = {env.id.split("/")[0] for env in suite.envs}
+    assert families == {"Reasoning", "ToolTask", "TextBandit"}
+    used = {
+        iv["name"]
+        for a in suite.agents
+        for iv in a.config.get("interventions", [])
+        if isinstance(iv, dict)
+    } | {
+        iv for a in suite.agents for iv in a.config.get("interventions", []) if isinstance(iv, str)
+    }
+    token_level = {
+        n for n, t in BUILTIN_INTERVENTIONS.items() if issubclass(load_object(t), TokenIntervention)
+    }
+    assert token_level | {"clip_cov", "kl_cov", "entropy_bonus", "entropy_target"} <= used
+    assert all(a.config["name"] == "llm_grpo" for a in suite.agents)

@@ -99,6 +99,7 @@ class GRPOAgent(LocalLMAgent):
         ent_coef: float = 0.0,
         max_grad_norm: float = 1.0,
         track_kl: bool = True,
+        gradient_checkpointing: bool = True,
     ) -> None:
         if loss_type not in LOSS_TYPES:
             raise ConfigError(
@@ -136,6 +137,7 @@ class GRPOAgent(LocalLMAgent):
             ent_coef=_number("ent_coef", ent_coef),
             max_grad_norm=_number("max_grad_norm", max_grad_norm, strict=True),
             track_kl=bool(track_kl),
+            gradient_checkpointing=bool(gradient_checkpointing),
         )
         self.model_name = model
         self.lora: dict[str, Any] | None = (
@@ -150,6 +152,7 @@ class GRPOAgent(LocalLMAgent):
         self.kl_coef, self.ent_coef = float(kl_coef), float(ent_coef)
         self.max_grad_norm = float(max_grad_norm)
         self.track_kl = bool(track_kl)
+        self.gradient_checkpointing = bool(gradient_checkpointing)
         self.policy: Any = None
         self.progress = 0.0
         self.updates = 0
@@ -187,6 +190,16 @@ class GRPOAgent(LocalLMAgent):
                 bias="none",
             )
             policy = get_peft_model(policy, config)
+        if self.gradient_checkpointing:
+            # Activations of every layer would grow with the update's tokens (about 1.5 MB per
+            # token for the default model): a multi-turn update of 8 episodes needed over 20 GB.
+            enable = getattr(policy, "activation_checkpointing_enable", None)
+            if enable is not None:  # transformers >= 5.24
+                enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            else:
+                policy.gradient_checkpointing_enable(
+                    gradient_checkpointing_kwargs={"use_reentrant": False}
+                )
         self.policy = policy
         params = [p for p in policy.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=self.learning_rate, weight_decay=0.0)
