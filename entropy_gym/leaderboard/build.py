@@ -156,11 +156,13 @@ def _row_labels(suite: Suite, rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Trajectories:
-    """A cell's entropy trajectories: per decision index in evaluation, per update in
-    training. They stay out of ``results.json`` (the store keeps them); rows carry their means."""
+    """A cell's trajectories: entropy per decision index in evaluation and per update in
+    training, and success per update (agents whose telemetry reports it, e.g. llm_grpo). They
+    stay out of ``results.json`` (the store keeps them); rows carry their means."""
 
     evaluation: list[float]
     training: list[float]
+    success: list[float]
 
 
 def _cell_entry(row: Row, anchors: Anchors) -> tuple[dict[str, Any], Trajectories | None]:
@@ -207,7 +209,8 @@ def _cell_entry(row: Row, anchors: Anchors) -> tuple[dict[str, Any], Trajectorie
             "config_hash": result.agent.config_hash,
         }
     )
-    return entry, Trajectories(ent["evaluation_trajectory"], ent["training_trajectory"])
+    success = [float(r["success"]) for r in result.telemetry if r.get("success") is not None]
+    return entry, Trajectories(ent["evaluation_trajectory"], ent["training_trajectory"], success)
 
 
 def _row_entry(
@@ -235,6 +238,7 @@ def _row_entry(
             "cells": len(task_cells),
             "entropy_by_step": _mean_trajectory(t.evaluation for t in traj),
             "entropy_training": _mean_trajectory(t.training for t in traj),
+            "success_training": _mean_trajectory(t.success for t in traj),
         }
     metrics = {}
     for name in suite.metrics:

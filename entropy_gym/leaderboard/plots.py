@@ -69,6 +69,7 @@ def write_plots(results: dict[str, Any], out: Path) -> list[str]:
             ("entropy_return.svg", _entropy_return),
             ("entropy_trajectory.svg", _entropy_trajectory),
             ("entropy_training.svg", _entropy_training),
+            ("success_training.svg", _success_training),
         ):
             fig = draw(results)
             path = out / name
@@ -187,9 +188,11 @@ def _entropy_return(results: dict[str, Any]) -> Any:
     return fig
 
 
-def _trajectory_figure(results: dict[str, Any], key: str, xlabel: str) -> Any:
+def _trajectory_figure(
+    results: dict[str, Any], key: str, xlabel: str, ylabel: str = "entropy (nats)"
+) -> Any:
     rows = results["rows"]
-    tasks = _panels(results, lambda t: any(r["per_task"][t][key] for r in rows))
+    tasks = _panels(results, lambda t: any(r["per_task"][t].get(key) for r in rows))
     if not tasks:
         return None
     plt = _pyplot()
@@ -198,7 +201,7 @@ def _trajectory_figure(results: dict[str, Any], key: str, xlabel: str) -> Any:
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.6 * nrows), squeeze=False)
     for ax, task in zip(axes.ravel(), tasks):
         for row in rows:
-            traj = row["per_task"][task][key]
+            traj = row["per_task"][task].get(key)
             if traj:
                 ax.plot(
                     np.arange(len(traj)),
@@ -209,7 +212,7 @@ def _trajectory_figure(results: dict[str, Any], key: str, xlabel: str) -> Any:
                 )
         ax.set_title(task, fontsize=8)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("entropy (nats)")
+        ax.set_ylabel(ylabel)
     for ax in axes.ravel()[len(tasks) :]:
         ax.set_visible(False)
     axes.ravel()[0].legend(loc="best", frameon=False, fontsize=7)
@@ -223,3 +226,9 @@ def _entropy_trajectory(results: dict[str, Any]) -> Any:
 
 def _entropy_training(results: dict[str, Any]) -> Any:
     return _trajectory_figure(results, "entropy_training", "training update")
+
+
+def _success_training(results: dict[str, Any]) -> Any:
+    return _trajectory_figure(
+        results, "success_training", "training update", "success of the update's samples"
+    )

@@ -143,7 +143,8 @@ class Gated(Sleepy):
 
 class Learner(BaseAgent):
     """Trains by counting env steps of real rollouts and logs one telemetry record per
-    update: entropy falls and return rises, as ``R = -a exp(H) + b`` with a=2, b=10."""
+    update: entropy falls and return rises, as ``R = -a exp(H) + b`` with a=2, b=10, and the
+    update's success rises as ``u / (u + 10)``."""
 
     name = "learner"
 
@@ -159,7 +160,14 @@ class Learner(BaseAgent):
             if steps % 50 == 0:
                 updates += 1
                 h = float(np.log(2.0)) * 0.9**updates
-                self.log_telemetry({"step": steps, "entropy": h, "return": -2.0 * np.exp(h) + 10.0})
+                self.log_telemetry(
+                    {
+                        "step": steps,
+                        "entropy": h,
+                        "return": -2.0 * np.exp(h) + 10.0,
+                        "success": updates / (updates + 10),
+                    }
+                )
         env.close()
 
     def act(self, obs_batch: Any) -> Decision:

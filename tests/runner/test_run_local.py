@@ -108,6 +108,10 @@ def test_entropy_telemetry_and_collapse(tiny):
     # Its telemetry pairs follow R = -2 exp(H) + 10 exactly: the per-cell fit recovers a and b.
     fit = learner_cells[0]["fit"]
     assert fit["a"] == pytest.approx(2.0) and fit["b"] == pytest.approx(10.0) and fit["n"] == 40
+    # Success per update, averaged over the row's cells: u / (u + 10) for u = 1..40.
+    success = by_label["learner"]["per_task"]["CartPole-v1"]["success_training"]
+    assert success == pytest.approx([u / (u + 10) for u in range(1, 41)])
+    assert by_label["random"]["per_task"]["CartPole-v1"]["success_training"] == []
     row = next(r for r in store.rows("tiny") if r.cell.agent_label == "learner")
     assert len(row.result.telemetry) == 40 and row.result.telemetry[0]["step"] == 50
 
@@ -123,6 +127,7 @@ def test_leaderboard_files(tiny):
         "entropy_return.svg",
         "entropy_trajectory.svg",
         "entropy_training.svg",
+        "success_training.svg",
     } <= set(results["plots"])
     md = (out / "leaderboard.md").read_text()
     assert (
