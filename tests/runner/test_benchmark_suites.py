@@ -11,7 +11,7 @@ from tests.runner.helpers import REPO
 SUITES = load_suites(REPO / "benchmarks.yaml")
 
 
-@pytest.mark.parametrize("name", ["control", "control-full", "stori", "llm-rl"])
+@pytest.mark.parametrize("name", ["control", "control-full", "stori", "llm-rl", "llm-rl-full"])
 def test_suite_builds_every_agent_and_env(name):
     check_runnable(SUITES[name])
 
@@ -35,11 +35,12 @@ def test_drift_happens_inside_the_cheap_suites_evaluation_episodes():
     assert len(drifting) == 2 and all(0 < e.kwargs.get("threshold", 300) < 300 for e in drifting)
 
 
-def test_llm_rl_scores_the_trainer_alone_and_with_every_token_intervention():
+@pytest.mark.parametrize("name", ["llm-rl", "llm-rl-full"])
+def test_llm_rl_scores_the_trainer_alone_and_with_every_token_intervention(name):
     from entropy_gym.agents.interventions.token import TokenIntervention
     from entropy_gym.agents.registry import BUILTIN_INTERVENTIONS, load_object
 
-    suite = SUITES["llm-rl"]
+    suite = SUITES[name]
     families = {env.id.split("/")[0] for env in suite.envs}
     assert families == {"Reasoning", "ToolTask", "TextBandit"}
     used = {
