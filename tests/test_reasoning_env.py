@@ -158,3 +158,11 @@ def test_llm_grpo_trains_on_a_reasoning_task_through_the_runner(lm):
         assert record["grad_norm"] > 0  # a non-zero gradient: the parameters moved
     assert set(result.metrics) == {"success", "invalid_rate", "reply_chars"}
     assert result.env.family == "reasoning" and len(result.returns) == 2
+    # Seeded from the cell: the same cell gives the same training and the same evaluation.
+    again = run_cell(cell, "cpu")
+
+    def untimed(records):
+        return [{k: v for k, v in r.items() if not k.endswith("_s")} for r in records]
+
+    assert untimed(again.telemetry) == untimed(result.telemetry)
+    assert again.returns == result.returns and again.episode_metrics == result.episode_metrics
