@@ -9,6 +9,7 @@ number of operands, their range and, for Arithmetic, the operators and parenthes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -63,7 +64,28 @@ def _expression(rng: np.random.Generator, numbers: list[int], level: Level) -> s
     return text
 
 
-class Arithmetic:
+class Kind:
+    """A kind of problem at one difficulty; subclasses set ``levels`` and ``generate``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    levels: ClassVar[dict[str, Level]]
+
+    def __init__(self, difficulty: str) -> None:
+        self.level = self.levels[difficulty]
+
+    def draw(self, rng: np.random.Generator) -> tuple[list[int], str, int]:
+        """Random operands, a random expression over them in order, and its value."""
+        level = self.level
+        numbers = [int(v) for v in rng.integers(level.low, level.high + 1, size=level.operands)]
+        expression = _expression(rng, numbers, level)
+        return numbers, expression, int(evaluate(expression)[0])
+
+    def generate(self, rng: np.random.Generator) -> Problem:
+        raise NotImplementedError
+
+
+class Arithmetic(Kind):
     """Evaluate an integer expression (``+ - *``; parentheses at ``hard``)."""
 
     name = "Arithmetic"
@@ -74,14 +96,8 @@ class Arithmetic:
         "hard": Level(operands=4, low=2, high=30, operators="+-*", parentheses=True),
     }
 
-    def __init__(self, difficulty: str) -> None:
-        self.level = self.levels[difficulty]
-
     def generate(self, rng: np.random.Generator) -> Problem:
-        level = self.level
-        numbers = [int(v) for v in rng.integers(level.low, level.high + 1, size=level.operands)]
-        expression = _expression(rng, numbers, level)
-        value = int(evaluate(expression)[0])
+        _, expression, value = self.draw(rng)
         question = (
             f"What is {expression}?\n"
             "Think briefly, then give the result on the last line as: Answer: <integer>"
@@ -89,7 +105,7 @@ class Arithmetic:
         return Problem(self.name, question, f"Answer: {value}", value)
 
 
-class Countdown:
+class Countdown(Kind):
     """Make the target from the given numbers, each used exactly once, with ``+ - * /``."""
 
     name = "Countdown"
@@ -100,17 +116,10 @@ class Countdown:
         "hard": Level(operands=4, low=1, high=25, operators="+-*", parentheses=True),
     }
 
-    def __init__(self, difficulty: str) -> None:
-        self.level = self.levels[difficulty]
-
     def generate(self, rng: np.random.Generator) -> Problem:
-        level = self.level
-        while True:  # a positive target; at most a few draws in practice
-            numbers = [int(v) for v in rng.integers(level.low, level.high + 1, size=level.operands)]
-            expression = _expression(rng, numbers, level)
-            value = int(evaluate(expression)[0])
-            if value > 0:
-                break
+        numbers, expression, value = self.draw(rng)
+        while value <= 0:  # a positive target; at most a few draws in practice
+            numbers, expression, value = self.draw(rng)
         shown = sorted(numbers)
         listed = ", ".join(map(str, shown))
         question = (
@@ -121,7 +130,7 @@ class Countdown:
         return Problem(self.name, question, f"Answer: {expression}", value, tuple(shown))
 
 
-KINDS: dict[str, type[Arithmetic] | type[Countdown]] = {
+KINDS: dict[str, type[Kind]] = {
     "Arithmetic": Arithmetic,
     "Countdown": Countdown,
 }
