@@ -43,3 +43,21 @@ def test_same_seed_same_run_other_seed_other_run(env_id: str) -> None:
     first = _run(env_id, 3, **kwargs)
     assert _equal(first, _run(env_id, 3, **kwargs))
     assert not _equal(first, _run(env_id, 4, **kwargs))
+
+
+@pytest.mark.parametrize("game", ["Gopher", "Boxing"])
+def test_a_seeded_reset_without_noops_shows_the_games_first_screen(game: str) -> None:
+    # A saved state holds no screen: the reset observation must not be the last frame played.
+    from tests.stori.helpers import plain, raw_ale
+
+    reference = raw_ale(game)
+    first = reference.reset(seed=0)[0]
+    reference.close()
+    env = plain(game)  # noop_max=0, as STORI's own training runs
+    try:
+        assert np.array_equal(env.reset(seed=0)[0], first)
+        for a in actions(int(env.action_space.n), 50, seed=1):
+            env.step(a)
+        assert np.array_equal(env.reset(seed=7)[0], first)
+    finally:
+        env.close()

@@ -46,6 +46,20 @@ def test_drift_into_random_events(make) -> None:
     assert fired == [0, 0, 0, 0, 1, 1, 1, 1]
 
 
+def test_a_drifted_in_event_starts_from_the_ram_at_the_switch(make) -> None:
+    env = make("Breakout", "2.2", secondary="2.1", mode="block_hit_cancel", p=1.0, threshold=3)
+    env.reset(seed=0)
+    drift = env
+    while not hasattr(drift, "secondary"):
+        drift = drift.env
+    event = drift.secondary.event
+    for _ in range(3):
+        env.step(1)
+    at_switch = env.unwrapped.ale.getRAM()
+    env.step(1)
+    assert np.array_equal(event.initial, at_switch)
+
+
 def test_drift_into_ram_hiding(make) -> None:
     acts = actions(18, 10, seed=2)
     plain = rollout(make("Boxing", noop_max=0), acts)

@@ -251,3 +251,40 @@ def test_bankheist_bank_empty_pays_nothing_for_a_robbery(make) -> None:
     assert all(s[1] == 0 for s in steps)
     # Only the reward differs: the game goes on exactly as before.
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(plain, steps))
+
+
+class _ScriptedRam:
+    """An emulator stand-in whose game writes ``bytes_[i]`` to the dynamite byte on frame i."""
+
+    def __init__(self, bytes_: list[int]) -> None:
+        self.ram = np.zeros(128, dtype=np.uint8)
+        self.script = iter(bytes_)
+        self.reverts: list[int] = []
+
+    def frame(self) -> None:
+        self.ram[bankheist.BOMB] = next(self.script)
+
+    def getRAM(self, out=None):
+        if out is None:
+            return self.ram.copy()
+        out[:] = self.ram
+        return out
+
+    def setRAM(self, address: int, value: int) -> None:
+        self.ram[address] = value
+        self.reverts.append(value)
+
+
+def test_bankheist_bomb_dud_compares_with_the_games_own_last_byte() -> None:
+    # The game writes 5 on two frames running: STORI reverts the first write only (the second
+    # equals the byte the game wrote before), and reverts again when the game moves on to 6.
+    ale = _ScriptedRam([5, 5, 6, 6])
+    event = bankheist.BombDud(type("Env", (), {"ale": ale})(), p=1.0, per_step=False)
+    event.seed_rng(np.random.default_rng(0))
+    event.on_reset(ale.getRAM())
+    for f in range(4):
+        event.before_frame(0, f)
+        ale.frame()
+        event.after_frame(0, 0, f)
+    assert ale.reverts == [0, 5]
+    assert event.fired == 2

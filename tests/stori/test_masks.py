@@ -126,7 +126,7 @@ def test_crop_halves_are_black_in_what_the_agent_sees(make, mode: str, obs_mode:
 def test_crop_torch_lights_a_random_circle(make) -> None:
     acts = actions(4, 60, seed=3)
     reference = rollout(make("Breakout", noop_max=0), acts)
-    env = make("Breakout", "3.2", mask="crop", mode="torch", p=1.0, noop_max=0)
+    env = make("Breakout", "3.2", mask="crop", mode="torch", p=1.0, noop_max=0, per="observation")
     env.reset(seed=0)
     ys, xs = np.mgrid[:H, :W]
     centres = set()
@@ -142,7 +142,9 @@ def test_crop_torch_lights_a_random_circle(make) -> None:
 
 def test_masks_are_drawn_once_per_observation_with_probability_p(make) -> None:
     n, p = 1500, 0.75
-    env = make("Pong", "3.2", mask="crop", mode="left", p=p, max_episode_frames=None)
+    env = make(
+        "Pong", "3.2", mask="crop", mode="left", p=p, max_episode_frames=None, per="observation"
+    )
     env.reset(seed=0)
     masked = []
     for _ in range(n):
@@ -262,7 +264,10 @@ def test_ram_hiding_masks_the_reset_observation_when_there_are_noops(make) -> No
 def test_ram_hiding_with_probability_p_flags_each_observation(make) -> None:
     acts = actions(18, 400, seed=6)
     plain = rollout(make("Boxing", noop_max=0), acts)
-    hidden = rollout(make("Boxing", "3.2", mask="ram", mode="enemy", p=0.5, noop_max=0), acts)
+    hidden = rollout(
+        make("Boxing", "3.2", mask="ram", mode="enemy", p=0.5, noop_max=0, per="observation"),
+        acts,
+    )
     flags = [s[4]["masked"] for s in hidden]
     assert flags == [bool(_diff(a[0], b[0]).any()) for a, b in zip(plain, hidden)]
     assert abs(sum(flags) - 200) < 4 * 10

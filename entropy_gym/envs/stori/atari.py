@@ -74,6 +74,21 @@ class FramePart:
         """Restore what :meth:`get_state` returned."""
 
 
+class FrameMask:
+    """A mask painted on each observed emulator frame before pooling (STORI's own timing).
+
+    :meth:`draw` is called once per observed frame, in frame order, and decides whether that
+    frame is masked: it returns ``(True, params)`` with the random parameters of the mask (the
+    torch's centre) or ``(False, None)``. :meth:`paint` paints a frame with ``params``.
+    """
+
+    def draw(self, frame: np.ndarray) -> tuple[bool, Any]:
+        raise NotImplementedError
+
+    def paint(self, frame: np.ndarray, params: Any) -> None:
+        raise NotImplementedError
+
+
 def _overrides(part: FramePart, name: str) -> bool:
     return getattr(type(part), name) is not getattr(FramePart, name)
 
@@ -85,7 +100,24 @@ class FullState:
     ale: Any
     np_random: Any
     parts: tuple[Any, ...]
-    frames: tuple[np.ndarray, np.ndarray, bool, bool]
+    frames: tuple[np.ndarray, np.ndarray, bool, bool, tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Screens:
+    """The screen of the pristine state, in every form the env reads (a saved state holds no
+    screen: after a restore, ALE's screen is that of whatever frame it emulated last)."""
+
+    index: np.ndarray
+    rgb: np.ndarray
+    gray: np.ndarray
+
+    @classmethod
+    def grab(cls, ale: Any) -> Screens:
+        screens = cls(ale.getScreen(), ale.getScreenRGB(), ale.getScreenGrayscale())
+        for array in (screens.index, screens.rgb, screens.gray):
+            array.flags.writeable = False
+        return screens
 
 
 class _EmulatorPool:
@@ -96,11 +128,11 @@ class _EmulatorPool:
     """
 
     def __init__(self, per_rom: int = 4) -> None:
-        self._free: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
+        self._free: dict[str, list[tuple[Any, Any, Screens]]] = defaultdict(list)
         self._lock = threading.Lock()
         self._per_rom = per_rom
 
-    def acquire(self, rom: str) -> tuple[Any, Any]:
+    def acquire(self, rom: str) -> tuple[Any, Any, Screens]:
         with self._lock:
             if self._free[rom]:
                 return self._free[rom].pop()
@@ -112,12 +144,12 @@ class _EmulatorPool:
         ale.setFloat("repeat_action_probability", 0.0)
         ale.loadROM(roms.get_rom_path(rom))
         ale.reset_game()
-        return ale, ale.cloneState(include_rng=True)
+        return ale, ale.cloneState(include_rng=True), Screens.grab(ale)
 
-    def release(self, rom: str, ale: Any, pristine: Any) -> None:
+    def release(self, rom: str, ale: Any, pristine: Any, screens: Screens) -> None:
         with self._lock:
             if len(self._free[rom]) < self._per_rom:
-                self._free[rom].append((ale, pristine))
+                self._free[rom].append((ale, pristine, screens))
 
 
 _POOL = _EmulatorPool()
@@ -179,7 +211,7 @@ class StoriAtariEnv(gym.Env):
         self._max_frames = max_episode_frames
         self._rgb = obs_type == "rgb"
 
-        self.ale, self._pristine = _POOL.acquire(self.rom)
+        self.ale, self._pristine, self._pristine_screens = _POOL.acquire(self.rom)
         actions = (
             self.ale.getLegalActionSet() if full_action_space else self.ale.getMinimalActionSet()
         )
@@ -198,6 +230,7 @@ class StoriAtariEnv(gym.Env):
         self._words_prev = self._idx_prev.reshape(-1).view(np.uint64)
         self._words_last = self._idx_last.reshape(-1).view(np.uint64)
         self._full_prev = np.zeros(shape, dtype=np.uint8)
+        # The converted frame to observe instead of the screen (a RAM-hidden or pristine one).
         self._hidden_last: np.ndarray | None = None
         self._last_pooled = False
         self._palette = PaletteResolver()
@@ -208,6 +241,9 @@ class StoriAtariEnv(gym.Env):
         self._seed_root: np.random.SeedSequence | None = None
         self._hide: list[HideWrites] = []
         self.last_obs_hidden = False
+        self._frame_masks: list[FrameMask] = []
+        # Per observed frame of the last observation (oldest first): the (mask, params) painted.
+        self._frame_draws: tuple[tuple[tuple[FrameMask, Any], ...], ...] = ()
 
     # ------------------------------------------------------------------ parts
     def add_part(self, part: FramePart) -> None:
@@ -219,6 +255,16 @@ class StoriAtariEnv(gym.Env):
             self._after.append(part)
         if self._seed_root is not None:
             part.seed_rng(self._spawn_rng())
+
+    def add_frame_mask(self, mask: FrameMask) -> None:
+        """Paint ``mask`` on each observed frame before pooling (see :class:`FrameMask`)."""
+        self._frame_masks.append(mask)
+
+    @property
+    def frame_draws(self) -> tuple[tuple[tuple[FrameMask, Any], ...], ...]:
+        """The frame masks painted on the observed frames of the last observation, oldest
+        frame first: per frame, the ``(mask, params)`` pairs that were painted."""
+        return self._frame_draws
 
     def request_hidden_render(self, writes: HideWrites) -> None:
         """Render the observed frames of the coming step (or reset) with ``writes`` applied.
@@ -279,6 +325,11 @@ class StoriAtariEnv(gym.Env):
             if ale.game_over():
                 ale.reset_game()
         self.last_obs_hidden = bool(hide) and noops > 0
+        if seed is not None and not noops:
+            # No frame ran since the restore: show the pristine state's own screen.
+            screens = self._pristine_screens
+            self._idx_last[:] = screens.index
+            self._hidden_last = (screens.rgb if self._rgb else screens.gray).copy()
         obs = self._observe(pooled=False)
         info = self._info()
         info["noops"] = noops
@@ -336,13 +387,21 @@ class StoriAtariEnv(gym.Env):
         if palette is None:
             return self.ale.getScreenRGB()
         frame = palette.rgb[self._idx_last]
+        draws = self._frame_draws
+        if draws:
+            for mask, params in draws[-1]:
+                mask.paint(frame, params)
         if self._last_pooled:
-            np.maximum(frame, palette.rgb[self._idx_prev], out=frame)
+            prev = palette.rgb[self._idx_prev]
+            if draws:
+                for mask, params in draws[0]:
+                    mask.paint(prev, params)
+            np.maximum(frame, prev, out=frame)
         return frame
 
     def close(self) -> None:
         if self.ale is not None:
-            _POOL.release(self.rom, self.ale, self._pristine)
+            _POOL.release(self.rom, self.ale, self._pristine, self._pristine_screens)
             self.ale = None
         super().close()
 
@@ -388,6 +447,8 @@ class StoriAtariEnv(gym.Env):
 
     def _observe(self, pooled: bool) -> np.ndarray:
         """The observation after the last frame: pooled with the kept frame if ``pooled``."""
+        if self._frame_masks:
+            return self._observe_frame_masked(pooled)
         palette = self._palette.palette
         if self._hidden_last is not None:
             frame = self._hidden_last
@@ -415,6 +476,38 @@ class StoriAtariEnv(gym.Env):
                     flat[changed] = np.maximum(flat[changed], palette.gray[before])
         return frame
 
+    def _observe_frame_masked(self, pooled: bool) -> np.ndarray:
+        """:meth:`_observe` with the frame masks painted on each observed frame, then pooled."""
+        palette = self._palette.palette
+        if self._hidden_last is not None:
+            last = self._hidden_last
+        else:
+            self.ale.getScreen(self._idx_last)
+            last = self._convert()
+        self._last_pooled = pooled
+        if palette is None:
+            self._palette.observe(self._idx_last, last)
+        frames = [last]
+        if pooled:
+            if palette is None:
+                prev = self._full_prev.copy()
+            else:
+                prev = (palette.rgb if self._rgb else palette.gray)[self._idx_prev]
+            frames.insert(0, prev)
+        draws = []
+        for frame in frames:
+            painted = []
+            for mask in self._frame_masks:
+                hit, params = mask.draw(frame)
+                if hit:
+                    mask.paint(frame, params)
+                    painted.append((mask, params))
+            draws.append(tuple(painted))
+        self._frame_draws = tuple(draws)
+        if pooled:
+            np.maximum(last, frames[0], out=last)
+        return last
+
     def _info(self) -> dict[str, Any]:
         ale = self.ale
         return {
@@ -435,6 +528,7 @@ class StoriAtariEnv(gym.Env):
                 self._idx_last.copy(),
                 self._last_pooled,
                 self.last_obs_hidden,
+                self._frame_draws,
             ),
         )
 
@@ -446,7 +540,9 @@ class StoriAtariEnv(gym.Env):
         self.np_random.bit_generator.state = state.np_random
         for part, part_state in zip(self._parts, state.parts):
             part.set_state(part_state)
-        idx_prev, idx_last, self._last_pooled, self.last_obs_hidden = state.frames
+        idx_prev, idx_last, self._last_pooled, self.last_obs_hidden, self._frame_draws = (
+            state.frames
+        )
         self._idx_prev[:] = idx_prev
         self._idx_last[:] = idx_last
 

@@ -27,7 +27,8 @@ class RamEvent(FramePart):
     Subclasses set ``reads_prev`` to get the RAM before each frame in ``self.prev``, call
     :meth:`read` for the RAM after it, count each frame the event takes effect in ``fired``, and
     return the (possibly changed) reward from ``after_frame``. ``self.initial`` is the RAM right
-    after the game reset, before the no-op starts.
+    after the game reset, before the no-op starts (as a concept-drift secondary: the RAM when
+    the drift switched it on, see :meth:`switch_on`).
     """
 
     #: The mode name, set by each subclass.
@@ -65,6 +66,14 @@ class RamEvent(FramePart):
     def on_reset(self, ram: np.ndarray) -> None:
         self.initial[:] = ram
         self.fired = 0
+        self.reset_episode()
+
+    def switch_on(self) -> None:
+        """Concept drift turned the event on mid-episode: start afresh from the RAM now, as
+        STORI does by building the secondary concept's wrapper at the switch (``initial`` is
+        then the RAM at the switch and per-episode memory starts empty)."""
+        self.ale.getRAM(self.initial)
+        self._step_hit = False
         self.reset_episode()
 
     def chance(self) -> bool:
@@ -141,6 +150,8 @@ class RandomEvents(gym.Wrapper):
 
     @active.setter
     def active(self, value: bool) -> None:
+        if value and not self._event.active:
+            self._event.switch_on()
         self._event.active = value
 
     @property

@@ -13,7 +13,13 @@ from entropy_gym.envs.stori.catalog import resolve_game
 from entropy_gym.envs.stori.drift import SCHEDULES, ConceptDrift
 from entropy_gym.envs.stori.events import RandomEvents
 from entropy_gym.envs.stori.games import GAMES_WITH_MODES, game_modes, resolve_mode
-from entropy_gym.envs.stori.masks import Blackout, Crop, ObservationMask, RamHiding
+from entropy_gym.envs.stori.masks import (
+    Blackout,
+    Crop,
+    ObservationMask,
+    RamHiding,
+    check_timing,
+)
 from entropy_gym.envs.stori.preprocessing import Atari84
 from entropy_gym.envs.stori.presets import (
     DEFAULT_DRIFT,
@@ -32,7 +38,7 @@ TYPE_PARAMS: dict[str, tuple[str, ...]] = {
     "1": ("p", "per", "random_actions"),
     "2.1": ("p", "per", "mode"),
     "3.1": (),
-    "3.2": ("p", "mask", "mode"),
+    "3.2": ("p", "per", "mask", "mode"),
 }
 DRIFT_PARAMS = ("secondary", "drift", "threshold")
 
@@ -80,7 +86,9 @@ def make_stori_env(
       Defaults are the paper's setting of each game.
     * type ``"3.2"``: ``mask`` (``"crop"``, ``"blackout"``, ``"ram"``), ``mode`` (crop:
       ``"left"``; blackout and ram: the paper's mode where it used that mask, else required),
-      ``p`` per observation (crop halves 0.75; torch and blackout 1.0; ram 0.75).
+      ``p`` (crop halves 0.75; torch and blackout 1.0; ram 0.75) and ``per``: ``"frame"``
+      (STORI's timing: a coin per emulator frame, before max-pooling) or ``"observation"`` (one
+      coin per observation, after pooling).
     * type ``"2.2"``: ``secondary`` (``"1"``, ``"2.1"`` or ``"3.2"``, default ``"1"``), ``drift``
       (``"sudden"`` or ``"cyclic"``), ``threshold`` (agent steps, 300), and the secondary
       type's own parameters.
@@ -206,10 +214,11 @@ def _perturb(
     if p is None:
         p = DEFAULT_P["torch" if name == "torch" else mask]
     p = check_probability(p)
+    per = check_timing(params["per"] or "frame")
     if mask == "ram":
-        wrapper = RamHiding(env, table[name], p, active=active)
+        wrapper = RamHiding(env, table[name], p, per=per, active=active)
     else:
         height, width = env.observation_space.shape[:2]
         pixels = Crop(name, height, width) if mask == "crop" else Blackout(table[name])
-        wrapper = ObservationMask(env, pixels, p, active=active)
+        wrapper = ObservationMask(env, pixels, p, per=per, active=active)
     return wrapper, wrapper

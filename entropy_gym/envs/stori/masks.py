@@ -1,8 +1,17 @@
 """STORI type 3.2: partially observed games (state variables missing from the picture).
 
-Two kinds of masks, both drawn once per observation with probability ``p`` and both applied to
-the frame the agent receives, i.e. after max-pooling (so ``p`` is the probability that the
-agent sees the mask, not a per-frame one that pooling would square):
+Two kinds of masks, each with a coin of probability ``p`` and one of two timings (``per``):
+
+* ``per="frame"`` (STORI's own, the default): the coin is flipped, and the torch's centre
+  drawn, for each emulator frame that enters the observation, and each is masked before the two
+  are max-pooled. What the agent sees then depends on the picture: a black half survives the
+  pooling only if both frames were masked (``p**2``), the torch lights the union of two discs,
+  a black sprite hidden on either frame is gone, a white one only if hidden on both.
+* ``per="observation"``: one coin per observation, applied to the pooled frame the agent
+  receives, so ``p`` is the probability that the agent sees the mask.
+
+Without pooling (``frame_skip=1`` or ``max_pool=False``) the two timings are the same. The
+kinds:
 
 * :class:`ObservationMask` paints pixels: the halves and the "torch" of :class:`Crop` (every
   game), or a game's :class:`Blackout` rectangles, filled with black or with the colour of the
@@ -15,11 +24,14 @@ agent sees the mask, not a per-frame one that pooling would square):
   from its last no-op frame; with ``noop_max=0`` there is no frame to re-render and it shows
   unmasked (``info["masked"]`` is then False).
 
-``info["masked"]`` says whether the observation was masked.
+``info["masked"]`` is True when the mask hid something on at least one observed frame, and
+``info["masked_frames"]`` counts those frames (0 to 2; at most 1 with ``per="observation"``
+or without pooling).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +41,19 @@ import numpy as np
 
 from entropy_gym.envs.stori._random import Uniforms
 from entropy_gym.envs.stori.actions import check_probability
-from entropy_gym.envs.stori.atari import FramePart, HideWrites, stori_base
+from entropy_gym.envs.stori.atari import FrameMask, FramePart, HideWrites, stori_base
 from entropy_gym.envs.stori.palette import gray_of
 
 BLACK = (0, 0, 0)
+#: When a mask's coin is flipped: per emulator frame before pooling, or per observation.
+MASK_TIMINGS = ("frame", "observation")
+
+
+def check_timing(per: str) -> str:
+    """``per`` if it is a mask timing, else a ``ValueError`` naming the accepted ones."""
+    if per not in MASK_TIMINGS:
+        raise ValueError(f"mask timing per={per!r} is unknown; expected one of {MASK_TIMINGS}")
+    return per
 
 
 @dataclass(frozen=True)
@@ -148,29 +169,73 @@ class _Coin(FramePart):
             self.uniform.set_state(uniform)
 
 
-class ObservationMask(gym.Wrapper):
-    """Type 3.2 by pixels: with probability ``p`` per observation, paint ``mask`` onto it."""
+class _FrameCoin(_Coin, FrameMask):
+    """The coin of a pixel mask with ``per="frame"``: flipped on each observed frame."""
 
-    def __init__(self, env: gym.Env, mask: PixelMask, p: float, *, active: bool = True) -> None:
+    def __init__(self, wrapper: ObservationMask) -> None:
+        super().__init__()
+        self.wrapper = wrapper
+
+    def draw(self, frame: np.ndarray) -> tuple[bool, Any]:
+        wrapper = self.wrapper
+        if not wrapper.active or self.uniform() >= wrapper.p:
+            return False, None
+        return True, wrapper.mask.draw(self.uniform, frame)
+
+    def paint(self, frame: np.ndarray, params: Any) -> None:
+        self.wrapper.mask.paint(frame, params)
+
+
+class ObservationMask(gym.Wrapper):
+    """Type 3.2 by pixels: with probability ``p`` per frame or per observation (``per``), paint
+    ``mask`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        env: gym.Env,
+        mask: PixelMask,
+        p: float,
+        *,
+        per: str = "frame",
+        active: bool = True,
+    ) -> None:
         super().__init__(env)
         self.mask = mask
         self.p = check_probability(p)
+        self.per = check_timing(per)
         self.active = active
-        self._coin = _Coin()
-        stori_base(env).add_part(self._coin)
+        base = stori_base(env)
+        self._base = base
+        if self.per == "frame":
+            self._coin: _Coin = _FrameCoin(self)
+            base.add_frame_mask(self._coin)
+        else:
+            self._coin = _Coin()
+        base.add_part(self._coin)
 
     @property
     def last_draw(self) -> Any:
-        """The random parameters of the last mask painted (the torch's ``(y, x)`` centre)."""
+        """The random parameters of the last mask painted (the torch's ``(y, x)`` centre); with
+        ``per="frame"``, a tuple of them, one per masked frame of the last observation."""
+        if self.per == "frame":
+            return tuple(params for frame in self._frame_draws() for _, params in frame)
         return self._coin.params
 
-    def _apply(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
+    def _frame_draws(self) -> list[tuple[tuple[FrameMask, Any], ...]]:
         coin = self._coin
-        coin.masked = self.active and coin.uniform() < self.p
-        if coin.masked:
-            coin.params = self.mask.draw(coin.uniform, obs)
-            self.mask.paint(obs, coin.params)
-        info["masked"] = coin.masked or info.get("masked", False)
+        return [tuple(d for d in frame if d[0] is coin) for frame in self._base.frame_draws]
+
+    def _apply(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
+        if self.per == "frame":
+            frames = sum(1 for frame in self._frame_draws() if frame)
+        else:
+            coin = self._coin
+            coin.masked = self.active and coin.uniform() < self.p
+            if coin.masked:
+                coin.params = self.mask.draw(coin.uniform, obs)
+                self.mask.paint(obs, coin.params)
+            frames = int(coin.masked)
+        _flag(info, frames)
         return obs
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
@@ -184,33 +249,61 @@ class ObservationMask(gym.Wrapper):
     def render(self) -> Any:
         """The frame of the last observation with the same mask (the same torch) on it."""
         frame = self.env.render()
-        if frame is not None and self._coin.masked:
+        if frame is not None and self.per == "observation" and self._coin.masked:
             self.mask.paint(frame, self._coin.params)
         return frame
 
 
+def _flag(info: dict[str, Any], frames: int) -> None:
+    """Record that ``frames`` observed frames were masked (on top of an inner mask's count)."""
+    info["masked_frames"] = max(frames, info.get("masked_frames", 0))
+    info["masked"] = info["masked_frames"] > 0
+
+
 class _HidingCoin(_Coin):
-    """Decides before the frames run, including at reset (before the no-ops)."""
+    """Decides before the frames run, including at reset (before the no-ops), and counts the
+    observed frames on which something was hidden."""
 
     def __init__(self, wrapper: RamHiding) -> None:
         super().__init__()
         self.wrapper = wrapper
+        self.hidden_frames = 0
 
     def on_reset(self, ram: np.ndarray) -> None:
         self.wrapper._decide()
 
+    def writes(self, ram: np.ndarray) -> Sequence[tuple[int, int]]:
+        """The hiding writes for one observed frame (flipping its coin with ``per="frame"``)."""
+        wrapper = self.wrapper
+        if wrapper.per == "frame" and self.uniform() >= wrapper.p:
+            return ()
+        edits = wrapper.writes(ram)
+        if edits:
+            self.hidden_frames += 1
+        return edits
+
 
 class RamHiding(gym.Wrapper):
-    """Type 3.2 by RAM: with probability ``p`` per observation, render it without a sprite.
+    """Type 3.2 by RAM: with probability ``p`` per frame or per observation (``per``), render
+    the observation without a sprite.
 
     ``writes`` maps the RAM before a frame to the ``(address, value)`` writes that hide the
     sprite (an empty list when there is nothing to hide). See the module docstring.
     """
 
-    def __init__(self, env: gym.Env, writes: HideWrites, p: float, *, active: bool = True) -> None:
+    def __init__(
+        self,
+        env: gym.Env,
+        writes: HideWrites,
+        p: float,
+        *,
+        per: str = "frame",
+        active: bool = True,
+    ) -> None:
         super().__init__(env)
         self.writes = writes
         self.p = check_probability(p)
+        self.per = check_timing(per)
         self.active = active
         self._base = stori_base(env)
         self._coin = _HidingCoin(self)
@@ -218,25 +311,34 @@ class RamHiding(gym.Wrapper):
 
     def _decide(self) -> None:
         coin = self._coin
-        coin.masked = self.active and coin.uniform() < self.p
+        coin.hidden_frames = 0
+        if self.per == "frame":
+            coin.masked = self.active
+        else:
+            coin.masked = self.active and coin.uniform() < self.p
         if coin.masked:
-            self._base.request_hidden_render(self.writes)
+            self._base.request_hidden_render(coin.writes)
+
+    def _done(self, info: dict[str, Any]) -> None:
+        self._base.cancel_hidden_render(self._coin.writes)
+        _flag(info, self._coin.hidden_frames)
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         # The decision is made inside the base reset (on_reset), once the generators are seeded.
         try:
             obs, info = self.env.reset(**kwargs)
-        finally:
-            self._base.cancel_hidden_render(self.writes)
-        hidden = self._coin.masked and info["noops"] > 0
-        info["masked"] = hidden or info.get("masked", False)
+        except BaseException:
+            self._base.cancel_hidden_render(self._coin.writes)
+            raise
+        self._done(info)
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         self._decide()
         try:
             obs, reward, terminated, truncated, info = self.env.step(action)
-        finally:
-            self._base.cancel_hidden_render(self.writes)
-        info["masked"] = self._coin.masked or info.get("masked", False)
+        except BaseException:
+            self._base.cancel_hidden_render(self._coin.writes)
+            raise
+        self._done(info)
         return obs, reward, terminated, truncated, info

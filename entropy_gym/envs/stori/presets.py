@@ -21,44 +21,44 @@ PAPER_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "T2.1": {"type": "2.1", "mode": "block_hit_cancel_no_reward", "p": 0.25, "per": "frame"},
         "T2.2": {
             "type": "2.2", "drift": "sudden", "threshold": 300,
-            "secondary": "3.2", "mask": "blackout", "mode": "ball_top_bottom", "p": 1.0,
+            "secondary": "3.2", "mask": "blackout", "mode": "ball_top_bottom", "p": 1.0, "per": "frame",
         },
         "T3.1": {"type": "3.1"},
-        "T3.2A": {"type": "3.2", "mask": "blackout", "mode": "ball_top_bottom", "p": 1.0},
-        "T3.2B": {"type": "3.2", "mask": "crop", "mode": "left", "p": 0.75},
-        "T3.2C": {"type": "3.2", "mask": "crop", "mode": "torch", "p": 1.0},
+        "T3.2A": {"type": "3.2", "mask": "blackout", "mode": "ball_top_bottom", "p": 1.0, "per": "frame"},
+        "T3.2B": {"type": "3.2", "mask": "crop", "mode": "left", "p": 0.75, "per": "frame"},
+        "T3.2C": {"type": "3.2", "mask": "crop", "mode": "torch", "p": 1.0, "per": "frame"},
     },
     "Boxing": {
         "T1": {"type": "1", "p": 0.3, "per": "frame"},
         "T2.1": {"type": "2.1", "mode": "color_flip", "p": 0.001, "per": "frame"},
         "T2.2": {
             "type": "2.2", "drift": "sudden", "threshold": 300,
-            "secondary": "3.2", "mask": "ram", "mode": "enemy", "p": 0.7,
+            "secondary": "3.2", "mask": "ram", "mode": "enemy", "p": 0.7, "per": "frame",
         },
         "T3.1": {"type": "3.1"},
-        "T3.2A": {"type": "3.2", "mask": "blackout", "mode": "scores_clock", "p": 1.0},
-        "T3.2B": {"type": "3.2", "mask": "crop", "mode": "right", "p": 0.75},
-        "T3.2C": {"type": "3.2", "mask": "ram", "mode": "enemy", "p": 0.7},
+        "T3.2A": {"type": "3.2", "mask": "blackout", "mode": "scores_clock", "p": 1.0, "per": "frame"},
+        "T3.2B": {"type": "3.2", "mask": "crop", "mode": "right", "p": 0.75, "per": "frame"},
+        "T3.2C": {"type": "3.2", "mask": "ram", "mode": "enemy", "p": 0.7, "per": "frame"},
     },
     "Gopher": {
         "T1": {"type": "1", "p": 0.3, "per": "frame"},
         "T2.1": {"type": "2.1", "mode": "fill_cancel_no_reward", "p": 0.3, "per": "frame"},
         "T2.2": {
             "type": "2.2", "drift": "cyclic", "threshold": 600,
-            "secondary": "3.2", "mask": "blackout", "mode": "underground_offset", "p": 1.0,
+            "secondary": "3.2", "mask": "blackout", "mode": "underground_offset", "p": 1.0, "per": "frame",
         },
         "T3.1": {"type": "3.1"},
-        "T3.2": {"type": "3.2", "mask": "blackout", "mode": "underground_offset", "p": 1.0},
+        "T3.2": {"type": "3.2", "mask": "blackout", "mode": "underground_offset", "p": 1.0, "per": "frame"},
     },
     "BankHeist": {
         "T1": {"type": "1", "p": 0.3, "per": "frame", "random_actions": 10},
         "T2.1": {"type": "2.1", "mode": "city_switch", "p": 0.001, "per": "frame"},
         "T2.2": {
             "type": "2.2", "drift": "cyclic", "threshold": 600,
-            "secondary": "3.2", "mask": "ram", "mode": "city_blocks", "p": 0.75,
+            "secondary": "3.2", "mask": "ram", "mode": "city_blocks", "p": 0.75, "per": "frame",
         },
         "T3.1": {"type": "3.1"},
-        "T3.2": {"type": "3.2", "mask": "ram", "mode": "city_blocks", "p": 0.75},
+        "T3.2": {"type": "3.2", "mask": "ram", "mode": "city_blocks", "p": 0.75, "per": "frame"},
     },
 }  # fmt: skip
 
@@ -70,10 +70,10 @@ GENERIC: dict[str, dict[str, Any]] = {
     },
     "T2.2-to-crop": {
         "type": "2.2", "drift": "sudden", "threshold": 300,
-        "secondary": "3.2", "mask": "crop", "mode": "left", "p": 0.75,
+        "secondary": "3.2", "mask": "crop", "mode": "left", "p": 0.75, "per": "frame",
     },
     "T3.1": {"type": "3.1"},
-    "T3.2-crop": {"type": "3.2", "mask": "crop", "mode": "left", "p": 0.75},
+    "T3.2-crop": {"type": "3.2", "mask": "crop", "mode": "left", "p": 0.75, "per": "frame"},
 }  # fmt: skip
 
 #: Defaults of :func:`make_stori_env` for parameters a caller leaves out.
@@ -113,7 +113,9 @@ def _perturbation(kwargs: dict[str, Any], kind: str) -> str:
         )
     if kind == "2.1":
         return f"RAM event {kwargs['mode']} p={kwargs['p']} per {kwargs.get('per', 'frame')}"
-    return f"{kwargs['mask']} mask {kwargs['mode']} p={kwargs['p']} per observation"
+    return (
+        f"{kwargs['mask']} mask {kwargs['mode']} p={kwargs['p']} per {kwargs.get('per', 'frame')}"
+    )
 
 
 def describe(game: str, kwargs: dict[str, Any]) -> str:

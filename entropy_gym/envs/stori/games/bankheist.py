@@ -21,17 +21,35 @@ BLEND = {0: 30, 1: 190, 2: 46, 3: 126}
 
 class BombDud(RamEvent):
     """Dropped dynamite is a dud: a change of the dynamite byte away from its reset value is
-    reverted."""
+    reverted.
+
+    As in STORI, "a change" compares with the byte the game itself wrote on the frame before
+    (the RAM before any revert), so a revert holds until the game moves the byte on.
+    """
 
     name = "bomb_dud"
-    reads_prev = True
+
+    def reset_episode(self) -> None:
+        self.last: int | None = None  # the game's own byte after the last frame
+
+    def episode_state(self) -> object:
+        return self.last
+
+    def set_episode_state(self, state: object) -> None:
+        self.last = state  # type: ignore[assignment]
+
+    def before_frame(self, action: int, frame: int) -> int:
+        if self.active and self.last is None:
+            self.last = int(self.ale.getRAM()[BOMB])
+        return super().before_frame(action, frame)
 
     def after_frame(self, action: int, reward: int, frame: int) -> int:
         if not self.active:
             return reward
-        now, prev = self.read(), self.prev
-        if now[BOMB] != self.initial[BOMB] and now[BOMB] != prev[BOMB] and self.chance():
-            self.ale.setRAM(BOMB, int(prev[BOMB]))
+        now = int(self.read()[BOMB])
+        last, self.last = self.last, now
+        if now != self.initial[BOMB] and now != last and self.chance():
+            self.ale.setRAM(BOMB, last)
             self.fired += 1
         return reward
 
