@@ -217,12 +217,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             device=args.device,
             quiet=args.quiet,
             retry_failed=args.retry_failed,
+            protect=(args.out,),
         )
         publish_from_store(suite, store, args.out)
-    print(
-        f"{suite.name}: {summary.total} cells, {summary.ran} run, {summary.skipped} already stored, "
-        f"{len(summary.failed)} failed; leaderboard in {args.out}/{suite.name}/"
-    )
+    print(f"{summary.line()}; leaderboard in {args.out}/{suite.name}/")
     _report_failures(summary)
     return 0 if summary.ok else 1
 
@@ -326,13 +324,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
             device=args.device,
             quiet=args.quiet,
             retry_failed=True,
+            protect=(args.out,),
         )
         results = publish_from_store(suite, store, args.out)
     row = next(r for r in results["rows"] if r["label"] == cells[0].agent_label)
-    print(
-        f"{row['label']}: {summary.total} cells, {summary.ran} run, {summary.skipped} already stored, "
-        f"{len(summary.failed)} failed"
-    )
+    print(summary.line().replace(f"{suite.name}:", f"{row['label']}:", 1))
     print(
         f"{row['label']} on {suite.name}: rank {row['rank'] or '-'} of {len(results['rows'])}, "
         f"IQM {with_ci(row['iqm'], row['iqm_ci'])}, {row['cells_failed']}/{row['cells']} cells failed; "

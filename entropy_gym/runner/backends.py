@@ -40,8 +40,15 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def make_backend(name: str, *, workers: int | None = None, address: str | None = None) -> Any:
-    """A backend by name; ``workers`` defaults to the CPUs available."""
+def make_backend(
+    name: str,
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    protect: Sequence[str] = (),
+) -> Any:
+    """A backend by name; ``workers`` defaults to the CPUs available. Local cells see
+    ``protect`` read-only (on Ray the store lives on the driver, out of the cells' reach)."""
     if name not in BACKENDS:
         raise ConfigError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")
     if workers is not None and workers < 1:
@@ -49,7 +56,7 @@ def make_backend(name: str, *, workers: int | None = None, address: str | None =
     if address is not None and name != "ray":
         raise ConfigError("--address only applies to --backend ray")
     if name == "local":
-        return LocalBackend(workers or default_workers())
+        return LocalBackend(workers or default_workers(), protect)
     return RayBackend(workers, address)
 
 
@@ -58,8 +65,10 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, protect: Sequence[str] = ()) -> None:
         self.workers = workers
+        #: Paths every cell sees read-only (the store, the output folder).
+        self.protect = tuple(protect)
 
     def run(
         self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None
@@ -70,11 +79,11 @@ class LocalBackend:
         try:
             while pending or running:
                 while pending and len(running) < self.workers:
-                    proc = CellProcess(pending.popleft(), device, ctx)
+                    proc = CellProcess(pending.popleft(), device, ctx, self.protect)
                     running.append(proc)
                     if on_start:
                         on_start(proc.cell)
-                timeout = max(0.0, min(p.deadline for p in running) - time.monotonic())
+                timeout = max(0.0, min(p.wake_at() for p in running) - time.monotonic())
                 multiprocessing.connection.wait(
                     [w for p in running for w in p.waitables()], timeout
                 )

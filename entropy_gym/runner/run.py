@@ -26,10 +26,26 @@ class RunSummary:
     skipped: int = 0
     ran: int = 0
     failed: list[Outcome] = field(default_factory=list)
+    #: Stored cells skipped although they had failed (``--retry-failed`` runs them).
+    failed_before: int = 0
+    #: Stored failures that were not the agent's doing, run again.
+    retried: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        """Whether the suite's board has no failed cell (this run's or stored ones)."""
+        return not self.failed and not self.failed_before
+
+    def line(self) -> str:
+        """The one-line summary the CLI prints."""
+        parts = [f"{self.total} cells", f"{self.ran} run"]
+        if self.retried:
+            parts[-1] += f" ({self.retried} retried: killed from outside before)"
+        stored = f"{self.skipped} already stored"
+        if self.failed_before:
+            stored += f" ({self.failed_before} of them failed; --retry-failed runs them again)"
+        parts += [stored, f"{len(self.failed)} failed in this run"]
+        return f"{self.suite}: " + ", ".join(parts)
 
 
 def resolve_device(device: str) -> str:
@@ -63,16 +79,32 @@ def run_cells(
     device: str = "auto",
     quiet: bool = False,
     retry_failed: bool = False,
+    protect: Sequence[str] = (),
 ) -> RunSummary:
-    """Run every cell of ``cells`` that ``store`` does not hold yet (failed ones too, with
-    ``retry_failed``), writing each outcome in its own transaction as it arrives."""
+    """Run every cell of ``cells`` that ``store`` does not hold yet, and every stored failure
+    that was not the agent's doing (all failed ones with ``retry_failed``), writing each outcome
+    in its own transaction as it arrives. Cells see ``protect`` (and the store) read-only."""
     suite = cells[0].suite if cells else ""
     device = resolve_device(device)
-    runner = make_backend(backend, workers=workers, address=address)
     stored = store.finished(suite) if cells else {}
-    todo = [c for c in cells if c.key not in stored or (retry_failed and stored[c.key] == "failed")]
-    summary = RunSummary(suite=suite, total=len(cells), skipped=len(cells) - len(todo))
-    with RunProgress(suite, len(todo), quiet=quiet) as progress:
+    again = store.retryable(suite) if cells else set()
+    todo = [
+        c
+        for c in cells
+        if c.key not in stored or c.key in again or (retry_failed and stored[c.key] == "failed")
+    ]
+    running = {c.key for c in todo}
+    skipped = [c for c in cells if c.key not in running]
+    summary = RunSummary(
+        suite=suite,
+        total=len(cells),
+        skipped=len(skipped),
+        failed_before=sum(1 for c in skipped if stored.get(c.key) == "failed"),
+        retried=sum(1 for c in todo if c.key in again),
+    )
+    with store.run_lock(), RunProgress(suite, len(todo), quiet=quiet) as progress:
+        guarded = (str(store.path), *store.companions(), *protect)
+        runner = make_backend(backend, workers=workers, address=address, protect=guarded)
         for outcome in runner.run(todo, device, on_start=progress.started):
             outcome = validate_outcome(outcome)
             store.write(outcome)

@@ -7,22 +7,27 @@ leaderboard is a pure function of the stored rows, it ends where an uninterrupte
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.defaults import default_store_path
 from entropy_gym.runner.result import CellResult
 
 #: Version 2 dropped the summary columns (mean return, mean entropy, episodes) that nothing
-#: read; a version-1 file is migrated in place when it is opened.
-SCHEMA_VERSION = 2
+#: read; version 3 added ``retry`` (a failure that was not the agent's doing, run again on
+#: resume). Older files are migrated in place when they are opened.
+SCHEMA_VERSION = 3
 _V1_ONLY_COLUMNS = ("mean_return", "mean_entropy", "episodes")
 
 _SCHEMA = """
@@ -45,6 +50,7 @@ CREATE TABLE IF NOT EXISTS cells (
     result        TEXT,
     detail        TEXT,
     provenance    TEXT NOT NULL,
+    retry         INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (suite, cell_key)
 );
 CREATE INDEX IF NOT EXISTS cells_by_label ON cells (suite, agent_label);
@@ -89,20 +95,22 @@ class Store:
             self.db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
-        elif int(found[0]) == 1:
-            self._migrate_from_v1()
+        elif int(found[0]) in (1, 2):
+            self._migrate(int(found[0]))
         elif int(found[0]) != SCHEMA_VERSION:
             raise RuntimeError(
                 f"{self.path} has store schema {found[0]}, expected {SCHEMA_VERSION}"
             )
 
-    def _migrate_from_v1(self) -> None:
-        """Drop the columns version 2 no longer writes; rows keep everything else."""
+    def _migrate(self, version: int) -> None:
+        """Bring a version-1 or -2 file to this version; rows keep everything else."""
         with self.transaction():
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(cells)")}
             for column in _V1_ONLY_COLUMNS:
                 if column in columns:
                     self.db.execute(f"ALTER TABLE cells DROP COLUMN {column}")
+            if "retry" not in columns:
+                self.db.execute("ALTER TABLE cells ADD COLUMN retry INTEGER NOT NULL DEFAULT 0")
             self.db.execute(
                 "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
             )
@@ -142,7 +150,7 @@ class Store:
             self.db.execute(
                 "INSERT OR REPLACE INTO cells (suite, cell_key, source, status, reason, agent_label, "
                 "agent_hash, env_name, env_id, seed, protocol_key, wall_time_s, finished_at, cell, "
-                "result, detail, provenance) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "result, detail, provenance, retry) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     cell.suite,
                     cell.key,
@@ -161,6 +169,7 @@ class Store:
                     _dumps(result.to_dict()) if result is not None else None,
                     outcome.detail,
                     _dumps(outcome.provenance),
+                    int(bool(getattr(outcome, "retry", False))),
                 ),
             )
 
@@ -179,6 +188,41 @@ class Store:
         """``{cell key: status}`` of every stored cell of ``suite``."""
         cur = self.db.execute("SELECT cell_key, status FROM cells WHERE suite=?", (suite,))
         return dict(cur.fetchall())
+
+    def retryable(self, suite: str) -> set[str]:
+        """Keys of the stored failures of ``suite`` that were not the agent's doing."""
+        cur = self.db.execute(
+            "SELECT cell_key FROM cells WHERE suite=? AND status='failed' AND retry=1", (suite,)
+        )
+        return {key for (key,) in cur}
+
+    @contextmanager
+    def run_lock(self) -> Iterator[None]:
+        """Hold the store for one run: a second run on the same store at the same time is
+        refused with a one-line :class:`ConfigError` (readers such as ``leaderboard`` are not
+        affected). The lock is a ``flock`` on ``<store>.lock``, released when the run ends or
+        its process dies."""
+        path = Path(f"{self.path}.lock")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                raise ConfigError(
+                    f"the store {self.path} is in use by another run (pid {holder}); wait for "
+                    "it to finish, or pass another --store"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            yield
+        finally:
+            os.close(fd)
+
+    def companions(self) -> list[str]:
+        """The SQLite files beside the store (write-ahead log, shared memory) that exist."""
+        names = (f"{self.path}-wal", f"{self.path}-shm", f"{self.path}.lock")
+        return [name for name in names if os.path.exists(name)]
 
     def label_hashes(self, suite: str, source: str | None = None) -> dict[str, set[str]]:
         """``{agent label: {agent config hashes}}`` stored for ``suite``."""

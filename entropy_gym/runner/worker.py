@@ -7,11 +7,20 @@ pays a fork, not an interpreter start. The child
 
 * dies with its parent (``PR_SET_PDEATHSIG``), so a killed run leaves no orphans;
 * ignores Ctrl-C (the runner decides what an interrupt means);
-* runs in its own process group, so a time-out kills anything the agent started too;
-* applies a memory limit (``RLIMIT_AS``) where one is set;
+* runs in its own process group, which the runner kills when the cell ends (time-out or not),
+  so nothing the agent started outlives its cell;
+* sees the result store and the output folder read-only (its own mount namespace, see
+  :mod:`entropy_gym.runner.sandbox`): the runner stays the only writer;
+* applies a memory limit where one is set, to itself (``RLIMIT_AS``) and, watched by the
+  runner, to its whole process group together;
 * writes its stdout and stderr to a log file, whose tail joins a failed cell's traceback
-  (so a progress display is not drowned in env banners, and a crash still says why);
+  (so a progress display is not drowned in env banners, and a crash still says why); a cell
+  that writes more than :data:`OUTPUT_LIMIT_MB` of output is killed;
 * sends back one message: the result, or a one-line reason with the traceback.
+
+A failure that is not the agent's doing (the process killed from outside: a user, the
+machine's out-of-memory killer) is marked ``retry``: the next run of the same command runs it
+again, where an agent's own failure stays stored until ``--retry-failed``.
 """
 
 from __future__ import annotations
@@ -48,6 +57,12 @@ PR_SET_PDEATHSIG = 1
 REAP_TIMEOUT_S = 5.0
 #: Characters of a failed cell's output kept with its traceback.
 LOG_TAIL_CHARS = 4000
+#: Output (stdout and stderr together) a cell may write before it is killed.
+OUTPUT_LIMIT_MB = 16
+#: Seconds between the runner's checks of a running cell's memory and output.
+CHECK_INTERVAL_S = 0.25
+#: Signals that come from outside the cell (a user, a supervisor, the out-of-memory killer).
+EXTERNAL_SIGNALS = frozenset({signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
 
 @dataclass
@@ -61,6 +76,8 @@ class Outcome:
     detail: str | None = None
     wall_time_s: float = 0.0
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: The failure was not the agent's doing: a resume runs the cell again.
+    retry: bool = False
 
     @property
     def ok(self) -> bool:
@@ -75,6 +92,7 @@ class Outcome:
             "detail": self.detail,
             "wall_time_s": self.wall_time_s,
             "provenance": self.provenance,
+            "retry": self.retry,
         }
 
     @classmethod
@@ -95,10 +113,12 @@ def failed(
     detail: str | None = None,
     wall_time_s: float = 0.0,
     device: str | None = None,
+    *,
+    retry: bool = False,
 ) -> Outcome:
     """A failed outcome with the provenance the parent can vouch for."""
     prov = {**provenance.process_provenance(), "device": device}
-    return Outcome(cell, "failed", None, reason, detail, wall_time_s, prov)
+    return Outcome(cell, "failed", None, reason, detail, wall_time_s, prov, retry)
 
 
 def agent_modules(cells: Iterable[Cell]) -> list[str]:
@@ -145,7 +165,13 @@ def _redirect_output(log_path: str) -> None:
     os.close(fd)
 
 
-def _child_main(cell_data: dict[str, Any], device: str, conn: Any, log_path: str | None) -> None:
+def _child_main(
+    cell_data: dict[str, Any],
+    device: str,
+    conn: Any,
+    log_path: str | None,
+    protect: tuple[str, ...] = (),
+) -> None:
     """Entry point of a cell process: run the cell, send one message, exit at once."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -155,6 +181,12 @@ def _child_main(cell_data: dict[str, Any], device: str, conn: Any, log_path: str
         pass
     if log_path:
         _redirect_output(log_path)
+    if protect:
+        from entropy_gym.runner.sandbox import protect_read_only
+
+        unprotected = protect_read_only(protect)
+        if unprotected:
+            print(f"entropy-gym: {unprotected}", file=sys.stderr)
     cell = Cell.from_dict(cell_data)
     if cell.memory_limit_mb:
         limit = int(cell.memory_limit_mb) * 1024 * 1024
@@ -216,16 +248,19 @@ def _without_main_script() -> Iterator[None]:
 
 
 class CellProcess:
-    """A running cell: its process, result pipe and deadline."""
+    """A running cell: its process, result pipe and deadline.
 
-    def __init__(self, cell: Cell, device: str, ctx: Any) -> None:
+    ``protect`` are the paths the cell sees read-only (the store, the output folder).
+    """
+
+    def __init__(self, cell: Cell, device: str, ctx: Any, protect: tuple[str, ...] = ()) -> None:
         self.cell, self.device = cell, device
         reader, writer = ctx.Pipe(duplex=False)
         fd, self.log_path = tempfile.mkstemp(prefix=f"entropy-gym-cell-{cell.key}-", suffix=".log")
         os.close(fd)
         self.process = ctx.Process(
             target=_child_main,
-            args=(cell.to_dict(), device, writer, self.log_path),
+            args=(cell.to_dict(), device, writer, self.log_path, tuple(protect)),
             name=f"entropy-gym-cell-{cell.key}",
         )
         self.started = time.monotonic()
@@ -234,9 +269,14 @@ class CellProcess:
         writer.close()
         self.conn = reader
         self.deadline = self.started + float(cell.time_limit_s)
+        self._next_check = self.started + CHECK_INTERVAL_S
 
     def waitables(self) -> list[Any]:
         return [self.conn, self.process.sentinel]
+
+    def wake_at(self) -> float:
+        """When the runner must look at this cell next even if nothing happens."""
+        return min(self.deadline, self._next_check)
 
     def poll(self, now: float | None = None) -> Outcome | None:
         """The outcome if the cell has finished, died, or passed its deadline (then it is
@@ -269,6 +309,14 @@ class CellProcess:
             return failed(self.cell, payload, self._with_log(detail), elapsed, self.device)
         if not self.process.is_alive():
             return self._died()
+        if now >= self._next_check:
+            self._next_check = now + CHECK_INTERVAL_S
+            exceeded = self._limits_exceeded()
+            if exceeded:
+                self._kill_group()
+                return failed(
+                    self.cell, exceeded, self._with_log(None), now - self.started, self.device
+                )
         if now >= self.deadline:
             self._kill_group()
             return failed(
@@ -278,6 +326,28 @@ class CellProcess:
                 now - self.started,
                 self.device,
             )
+        return None
+
+    def _limits_exceeded(self) -> str | None:
+        """Why the cell must be killed now (output or group memory over its limit), if so."""
+        try:
+            written = os.stat(self.log_path).st_size / 2**20
+        except OSError:
+            written = 0.0
+        if written > OUTPUT_LIMIT_MB:
+            return f"wrote more than {OUTPUT_LIMIT_MB} MiB of output; the cell was killed"
+        limit = self.cell.memory_limit_mb
+        pid = self.process.pid
+        if limit and pid is not None:
+            from entropy_gym.runner.sandbox import group_processes, group_rss_mb
+
+            pids = group_processes(pid)
+            used = group_rss_mb(pids)
+            if used > limit:
+                return (
+                    f"memory limit of {limit} MiB exceeded by the cell's {len(pids)} processes "
+                    f"together ({used:.0f} MiB resident); the cell was killed"
+                )
         return None
 
     def _with_log(self, detail: str | None) -> str | None:
@@ -296,19 +366,30 @@ class CellProcess:
     def _died(self) -> Outcome:
         self._reap()
         code = self.process.exitcode
+        retry = False
         if code is not None and code < 0:
             name = (
                 signal.Signals(-code).name
                 if -code in signal.Signals._value2member_map_
                 else str(-code)
             )
-            reason = f"the cell process was killed by {name}"
-            if self.cell.memory_limit_mb or -code == signal.SIGKILL:
-                reason += " (out of memory?)"
+            if -code in EXTERNAL_SIGNALS:
+                retry = True
+                reason = (
+                    f"the cell process was killed from outside the runner by {name} (a user, "
+                    "or the machine's out-of-memory killer); the next run retries it"
+                )
+            else:
+                reason = f"the cell process crashed ({name})"
         else:
             reason = f"the cell process exited with status {code} before sending a result"
         return failed(
-            self.cell, reason, self._with_log(None), time.monotonic() - self.started, self.device
+            self.cell,
+            reason,
+            self._with_log(None),
+            time.monotonic() - self.started,
+            self.device,
+            retry=retry,
         )
 
     def kill(self) -> None:
@@ -329,8 +410,20 @@ class CellProcess:
         self.process.join(REAP_TIMEOUT_S)
         self.conn.close()
 
+    def _kill_leftovers(self) -> None:
+        """Kill what the cell started and left running in its group (it has ended)."""
+        pid = self.process.pid
+        if pid is None:
+            return
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def cleanup(self) -> None:
-        """Remove the cell's log file (after its outcome has been taken)."""
+        """Kill the cell's leftover processes and remove its log file (after its outcome has
+        been taken)."""
+        self._kill_leftovers()
         try:
             os.unlink(self.log_path)
         except OSError:
@@ -351,7 +444,7 @@ def run_isolated(cell_data: dict[str, Any], device: str, cwd: str | None = None)
     running = CellProcess(cell, device, worker_context())
     try:
         while True:
-            timeout = max(0.0, running.deadline - time.monotonic())
+            timeout = max(0.0, running.wake_at() - time.monotonic())
             multiprocessing.connection.wait(running.waitables(), timeout=timeout)
             outcome = running.poll()
             if outcome is not None:

@@ -126,14 +126,29 @@ class Gated(Sleepy):
     name = "gated"
 
     def __init__(
-        self, gate: str, gate_from: int = 2, delay: float = 0.0, wait_s: float = 120.0
+        self,
+        gate: str,
+        gate_from: int = 2,
+        delay: float = 0.0,
+        wait_s: float = 120.0,
+        pid_file: str = "",
     ) -> None:
         super().__init__(delay=delay)
         self.config.update(gate=gate, gate_from=gate_from, wait_s=wait_s)
+        if pid_file:
+            self.config["pid_file"] = pid_file
         self.gate, self.gate_from, self.wait_s = gate, int(gate_from), float(wait_s)
+        self.pid_file = pid_file
 
     def setup(self, task: Any, seed: int, device: str) -> None:
         super().setup(task, seed, device)
+        if self.pid_file and seed >= self.gate_from and not os.path.exists(self.gate):
+            try:  # the first cell held at the gate says who it is
+                fd = os.open(self.pid_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+                os.write(fd, str(os.getpid()).encode())
+                os.close(fd)
+            except FileExistsError:
+                pass
         deadline = time.monotonic() + self.wait_s
         while (
             seed >= self.gate_from and not os.path.exists(self.gate) and time.monotonic() < deadline
@@ -198,3 +213,96 @@ class TextReplies(BaseAgent):
             actions=[f"press {self.labels[i]}" for i in picks],
             entropy=np.full(n, np.log(len(self.labels))),
         )
+
+
+class WrongBatch(BaseAgent):
+    """One action too many for the batch."""
+
+    name = "wrong_batch"
+
+    def act(self, obs_batch: Any) -> Decision:
+        return Decision(actions=np.zeros(batch_size_of(obs_batch) + 1, dtype=np.int64))
+
+
+class Vandal(BaseAgent):
+    """Tries to overwrite and delete the result store and to write into the output folder;
+    raises what the attempts raise (the test fails if any of them succeeds)."""
+
+    name = "vandal"
+
+    def __init__(self, store: str = "", out: str = "") -> None:
+        super().__init__(store=store, out=out)
+        self.store, self.out = store, out
+
+    def act(self, obs_batch: Any) -> Decision:
+        errors = []
+
+        def overwrite(path: str, data: bytes, mode: str) -> None:
+            with open(path, mode) as f:
+                f.write(data)
+
+        for attempt in (
+            lambda: overwrite(self.store, b"garbage" * 100, "r+b"),
+            lambda: os.unlink(self.store),
+            lambda: overwrite(os.path.join(self.out, "defaced.md"), b"pwned", "wb"),
+            lambda: os.unlink(os.path.join(self.out, "leaderboard.md")),
+        ):
+            try:
+                attempt()
+            except OSError as err:
+                errors.append(err)
+        if len(errors) == 4:
+            raise errors[0]
+        return Decision(actions=np.zeros(batch_size_of(obs_batch), dtype=np.int64))
+
+
+class Chatty(BaseAgent):
+    """Prints 50 MB, then plays on."""
+
+    name = "chatty"
+
+    def act(self, obs_batch: Any) -> Decision:
+        line = "x" * 1023 + "\n"
+        for _ in range(50 * 1024):
+            print(line, end="")
+        time.sleep(3600)
+        raise AssertionError("unreachable: the output limit kills the cell")
+
+
+class Spawner(BaseAgent):
+    """Starts ``count`` sleeping child processes (tagged ``tag``), then hangs."""
+
+    name = "spawner"
+
+    def __init__(self, count: int = 50, tag: str = "entropy-gym-test-child") -> None:
+        super().__init__(count=count, tag=tag)
+        self.count, self.tag = int(count), str(tag)
+
+    def act(self, obs_batch: Any) -> Decision:
+        import subprocess
+        import sys
+
+        for _ in range(self.count):
+            subprocess.Popen(
+                [sys.executable, "-c", "import time; time.sleep(3600)", self.tag],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        time.sleep(3600)
+        raise AssertionError("unreachable: the time limit kills the cell")
+
+
+class ChildHog(BaseAgent):
+    """Four children that each hold 150 MiB: under the limit one by one, over it together."""
+
+    name = "child_hog"
+
+    def act(self, obs_batch: Any) -> Decision:
+        import subprocess
+        import sys
+
+        code = "import time; b = bytearray(150 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(3600)"
+        for _ in range(4):
+            subprocess.Popen([sys.executable, "-c", code])
+        time.sleep(3600)
+        raise AssertionError("unreachable: the group memory limit kills the cell")

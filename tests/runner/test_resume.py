@@ -82,7 +82,57 @@ def test_kill_9_then_resume_gives_the_uninterrupted_leaderboard(tmp_path):
     again = subprocess.run(command, env=cli_env(), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert (
-        f"k: 5 cells, {5 - done_before} run, {done_before} already stored, 0 failed" in again.stdout
+        f"k: 5 cells, {5 - done_before} run, {done_before} already stored, 0 failed in this run"
+        in again.stdout
+    )
+    for name in FILES:
+        assert (tmp_path / "killed" / "k" / name).read_bytes() == (
+            tmp_path / "whole" / "k" / name
+        ).read_bytes(), name
+
+
+def test_a_cell_killed_from_outside_is_retried_by_the_same_command(tmp_path):
+    """kill -9 of one cell process (not the runner): that cell fails as killed from outside,
+    the run says so and exits 1, and the same command runs it again to the uninterrupted board."""
+    gate, pid_file = tmp_path / "gate", tmp_path / "held.pid"
+    agent = {
+        "name": agent_ref("Gated"), "gate": str(gate), "gate_from": 2, "label": "gated",
+        "pid_file": str(pid_file),
+    }  # fmt: skip
+    path = write_suite(
+        tmp_path / "b.yaml", "k", seeds=[0, 1, 2, 3], eval_episodes=3,
+        envs=["CartPole-v1"], agents=[agent],
+    )  # fmt: skip
+    suite = load_suite("k", path)
+    gate.touch()  # open: nothing waits, no pid is written
+    with Store(tmp_path / "whole.sqlite") as store:
+        run_cells(expand(suite), store, workers=1, quiet=True)
+        publish_from_store(suite, store, tmp_path / "whole")
+    gate.unlink()
+
+    store = tmp_path / "killed.sqlite"
+    command = cli(
+        "run", "k", "--file", str(path), "--store", str(store),
+        "--out", str(tmp_path / "killed"), "--workers", "1", "--quiet",
+    )  # fmt: skip
+    proc = subprocess.Popen(
+        command, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)  # the pid is written before the file is closed
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    gate.touch()
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert "k: 4 cells, 4 run, 0 already stored, 1 failed in this run" in out
+    assert "killed from outside the runner by SIGKILL" in err and "the next run retries it" in err
+
+    again = subprocess.run(command, env=cli_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "k: 4 cells, 1 run (1 retried: killed from outside before), 3 already stored" in (
+        again.stdout
     )
     for name in FILES:
         assert (tmp_path / "killed" / "k" / name).read_bytes() == (
