@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.defaults import (
@@ -207,6 +209,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite, args.file)
     check_runnable(suite)
     cells = expand(suite)
+    os.makedirs(args.out, exist_ok=True)  # an output folder that cannot be made fails now
     with Store(_store_path(args)) as store:
         summary = run_cells(
             cells,
@@ -233,15 +236,15 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     suite = load_suite(args.suite, args.file)
     if not args.check:
+        hint = f"run `entropy-gym run {suite.name}` first"
+        if not os.path.exists(_store_path(args)):
+            raise ConfigError(f"no result store at {_store_path(args)}; {hint}")
         with Store(_store_path(args)) as store:
             rows = select_rows(store, suite)
         if not rows:
-            print(
-                f"entropy-gym: no stored results for suite {suite.name!r} in {_store_path(args)}; "
-                f"run `entropy-gym run {suite.name}` first",
-                file=sys.stderr,
+            raise ConfigError(
+                f"no stored results for suite {suite.name!r} in {_store_path(args)}; {hint}"
             )
-            return 1
         publish(suite, rows, args.out)
         print(
             f"{suite.name}: leaderboard from {len(rows)} stored cells in {args.out}/{suite.name}/"
@@ -255,8 +258,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     try:
         committed = load_results(suite.name, args.out)
     except FileNotFoundError as err:
-        print(f"entropy-gym: {err}", file=sys.stderr)
-        return 1
+        raise ConfigError(str(err)) from None
     check_runnable(suite)
     with tempfile.TemporaryDirectory(prefix="entropy-gym-check-") as tmp:
         with Store(f"{tmp}/check.sqlite") as store:
@@ -309,6 +311,10 @@ def cmd_submit(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         memory_limit_mb=args.memory_limit_mb,
     )
+    os.makedirs(args.out, exist_ok=True)  # an output folder that cannot be made fails now
+    from entropy_gym.runner.submit import probe
+
+    probe(suite, cells, protect=(_store_path(args), args.out), device=args.device)
     with Store(_store_path(args)) as store:
         removed = check_label(store, suite, cells, replace=args.replace)
         if removed:
@@ -346,8 +352,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     try:
         results = load_results(args.suite, args.out)
     except FileNotFoundError as err:
-        print(f"entropy-gym: {err}", file=sys.stderr)
-        return 1
+        raise ConfigError(str(err)) from None
     if args.markdown:
         from entropy_gym.leaderboard.markdown import to_markdown
 
@@ -582,12 +587,19 @@ def _add_east_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_east_show)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (with a pointer to ``--help``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"entropy-gym: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from entropy_gym import __version__
     from entropy_gym.registration import FAMILIES
 
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="entropy-gym",
         description="Benchmark suite for entropy and exploration under uncertainty.",
     )
@@ -623,14 +635,77 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse path options that cannot be what they name, before any work starts."""
+    from pathlib import Path
+
+    store = getattr(args, "store", None)
+    if store:
+        path = Path(store)
+        if path.is_dir():
+            raise ConfigError(
+                f"--store {store} is a directory; expected the path of a SQLite file "
+                "(e.g. runs/results.sqlite)"
+            )
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"--store {store} is not a regular file; expected a SQLite file")
+    for option in ("out", "fresh_out"):
+        folder = getattr(args, option, None)
+        if folder and Path(folder).exists() and not Path(folder).is_dir():
+            flag = "--" + option.replace("_", "-")
+            raise ConfigError(f"{flag} {folder} is not a directory; expected a folder to write to")
+    suite_file = getattr(args, "file", None)
+    if isinstance(suite_file, str) and Path(suite_file).is_dir():
+        raise ConfigError(f"--file {suite_file} is a directory; expected a suite YAML file")
+    if getattr(args, "address", None) and getattr(args, "backend", "local") != "ray":
+        raise ConfigError("--address only applies to --backend ray")
+    for option, minimum in (("workers", 1), ("time_limit", 0), ("memory_limit_mb", 1)):
+        value = getattr(args, option, None)
+        if (value is not None and not value >= minimum) or (value is not None and value != value):
+            flag = "--" + option.replace("_", "-")
+            bound = f"> {minimum}" if minimum == 0 else f">= {minimum}"
+            raise ConfigError(f"{flag} must be {bound}, got {value}")
+    if getattr(args, "time_limit", None) == 0:
+        raise ConfigError("--time-limit must be > 0, got 0")
+
+
+def _os_error(err: OSError) -> str:
+    """One line for a file-system error: what failed, on which path."""
+    what = err.strerror or type(err).__name__
+    where = err.filename if err.filename is not None else ""
+    if err.filename2 is not None:
+        where = f"{where} -> {err.filename2}"
+    return f"{what}: {where}" if where else str(err).splitlines()[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``entropy-gym`` console script."""
+    """Entry point of the ``entropy-gym`` console script.
+
+    Every user-caused failure (a bad suite or option, a path that cannot be read or written,
+    a store that is not one) ends as one line on stderr and exit status 2.
+    """
+    import sqlite3
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_paths(args)
         return int(args.func(args) or 0)
     except ConfigError as err:
         print(f"entropy-gym: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # BrokenPipeError is handled below
+        if isinstance(err, BrokenPipeError):
+            return 0
+        print(f"entropy-gym: error: {_os_error(err)}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as err:
+        store = getattr(args, "store", None) or "the result store"
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(
+            f"entropy-gym: error: {store} cannot be used as a result store ({message})",
+            file=sys.stderr,
+        )
         return 2
     except CellFailure as fail:  # an agent or env failed outside the runner (east fit, tooltask)
         print(f"entropy-gym: error: {fail.reason}", file=sys.stderr)

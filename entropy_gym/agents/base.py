@@ -181,6 +181,12 @@ class BaseAgent:
         return [iv for iv in self.interventions if hook in iv.requires]
 
     # -- lifecycle ------------------------------------------------------------------------
+    def check_task(self, task: TaskSpec) -> None:
+        """Raise :class:`ConfigError` if this agent, as configured, cannot run on ``task``
+        (suite validation calls it once per env, before any cell runs). Cheap: no model is
+        loaded. The default accepts every task; agents with space or parameter constraints
+        override it."""
+
     def setup(self, task: TaskSpec, seed: int, device: str) -> None:
         """Remember the task, seed every generator from ``seed``, pick the device."""
         self.task = task

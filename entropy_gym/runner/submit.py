@@ -1,10 +1,13 @@
 """``entropy-gym submit FILE.py:Class --suite SUITE``: score a user's agent on a suite.
 
 The user's code is never imported in the runner's process: the class is built and run only
-inside cell processes, under the suite's time limit and a memory limit, so an agent that fails
-to import, raises, hangs or exhausts memory yields failed rows with the reason. Results are
-validated before they are stored, and the leaderboard then shows the submission beside the
-suite's own agents.
+inside cell processes, under the suite's time limit and a memory limit. Before any cell of the
+submission runs, :func:`probe` plays it once on one env of each kind of action space in the
+suite, in cell processes with a scratch store: a class that does not resolve, a config that
+does not build, or an agent that fails on a space is refused with one line, and nothing is
+stored or published. Later failures (an agent that raises, hangs or exhausts memory in some
+cell) yield failed rows with the reason. Results are validated before they are stored, and the
+leaderboard then shows the submission beside the suite's own agents.
 """
 
 from __future__ import annotations
@@ -49,10 +52,20 @@ def submission_cells(
     The agent config names the file by its absolute path; the cells also carry the file's
     sha256, so that changed code is a new submission rather than a resumed one.
     """
+    from entropy_gym.runner.suite import control_character, limit
+
     path, cls = parse_reference(ref)
     source_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     config = {"name": f"{path.resolve()}:{cls}", **(params or {})}
     label = label or cls
+    if len(label) > limit("label"):
+        raise ConfigError(
+            f"--label is {len(label)} characters; expected at most {limit('label')} "
+            "(raise the limit with ENTROPY_GYM_LIMIT_LABEL)"
+        )
+    bad = control_character(label)
+    if bad is not None or not label.strip():
+        raise ConfigError(f"--label {label!r}: expected printable text without control characters")
     if label in {a.label for a in suite.agents}:
         raise ConfigError(
             f"label {label!r} is already an agent of suite {suite.name!r}; pass --label"
@@ -99,3 +112,50 @@ def check_label(store: Store, suite: Suite, cells: list[Cell], *, replace: bool)
             f"{str(old.extra.get('source_sha256'))[:12]}); pass --replace to overwrite it or --label to keep both"
         )
     return store.delete(suite.name, [r.key for r in stale])
+
+
+#: Seconds a probe may take; one that is still running then has shown no error and passes.
+PROBE_TIME_S = 60.0
+
+
+def probe_cells(suite: Suite, cells: list[Cell]) -> list[Cell]:
+    """One cell of the submission per kind of action space in ``suite`` (its first seed, one
+    episode, one env), to be played before the submission runs."""
+    from entropy_gym.runner.evaluation import make_task
+
+    chosen: dict[str, Cell] = {}
+    for env in suite.envs:
+        space = type(make_task(env.id, env.kwargs).action_space).__name__
+        if space in chosen:
+            continue
+        cell = next(c for c in cells if c.env_name == env.name)
+        data = cell.to_dict()
+        data.update(eval_episodes=1, num_envs=1, time_limit_s=min(PROBE_TIME_S, cell.time_limit_s))
+        if data.get("budget"):
+            data["budget"] = {k: min(v, 256) for k, v in data["budget"].items()}
+        chosen[space] = Cell.from_dict(data)
+    return list(chosen.values())
+
+
+def probe(
+    suite: Suite, cells: list[Cell], *, protect: tuple[str, ...] = (), device: str = "auto"
+) -> None:
+    """Play :func:`probe_cells` in cell processes; raise :class:`ConfigError` with the first
+    failure's reason (a probe still running at its time limit passes)."""
+    import tempfile
+
+    from entropy_gym.runner.run import run_cells
+
+    probes = probe_cells(suite, cells)
+    with tempfile.TemporaryDirectory(prefix="entropy-gym-probe-") as tmp:
+        with Store(Path(tmp) / "probe.sqlite") as scratch:
+            summary = run_cells(
+                probes, scratch, workers=1, device=device, quiet=True, protect=protect
+            )
+    for outcome in summary.failed:
+        if outcome.reason and outcome.reason.startswith("time limit of"):
+            continue
+        space = outcome.cell.env_name
+        raise ConfigError(
+            f"the submission fails before any of its cells ran, on {space}: {outcome.reason}"
+        )

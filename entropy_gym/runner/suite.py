@@ -9,12 +9,19 @@ Validation happens in two steps, both before any cell runs:
 
 Every problem raises :class:`SuiteError`, one line naming the file, the key path (e.g.
 ``suites.ci.agents[2].interventions[0]``) and what was expected.
+
+Every count and size is bounded (:data:`LIMITS`), so that one line of a suite cannot take the
+machine down or burn a day per cell; the message names the limit and the environment variable
+that raises it (``ENTROPY_GYM_LIMIT_<NAME>``, e.g. ``ENTROPY_GYM_LIMIT_SEEDS=5000``). Text that
+reaches the boards (descriptions, labels, names) may not hold control characters.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +53,54 @@ _METRIC_NAME = re.compile(r"^[A-Za-z0-9_./-]+$")
 _SUITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: Suite names that would collide with other folders under ``leaderboards/``.
 RESERVED_SUITE_NAMES = frozenset({"site"})
+#: Upper bounds of a suite's counts and sizes; each can be raised with the environment
+#: variable ``ENTROPY_GYM_LIMIT_<NAME>`` (upper case).
+LIMITS: dict[str, int] = {
+    "seeds": 1_000,  # seeds per suite
+    "seed": 2**32 - 1,  # the largest seed
+    "eval_episodes": 10_000,
+    "num_envs": 1_024,
+    "envs": 1_000,  # envs per suite
+    "agents": 1_000,  # agents per suite
+    "cells": 100_000,  # agents x envs x seeds
+    "env_steps": 10**9,  # budget
+    "episodes": 10**7,  # budget
+    "seconds": 7 * 24 * 3600,  # budget, and time_limit_s
+    "bootstrap_reps": 100_000,
+    "text": 2_000,  # characters of a description
+    "label": 200,  # characters of a label or an env name
+    "number": 10**9,  # absolute value of a number in env kwargs or agent parameters
+    "string": 10_000,  # characters of a string in env kwargs or agent parameters
+    "depth": 8,  # nesting of lists and mappings in env kwargs or agent parameters
+}
+
+
+def limit(name: str) -> int:
+    """The bound ``name`` of :data:`LIMITS`, or its ``ENTROPY_GYM_LIMIT_<NAME>`` override."""
+    raw = os.environ.get(f"ENTROPY_GYM_LIMIT_{name.upper()}")
+    if raw is None:
+        return LIMITS[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"ENTROPY_GYM_LIMIT_{name.upper()}={raw!r}: expected an integer"
+        ) from None
+    if value < 1:
+        raise ConfigError(f"ENTROPY_GYM_LIMIT_{name.upper()}={raw!r}: expected an integer >= 1")
+    return value
+
+
+def _over(name: str) -> str:
+    return f"(the limit is {limit(name)}; raise it with ENTROPY_GYM_LIMIT_{name.upper()})"
+
+
+def control_character(text: str, allow: str = "") -> str | None:
+    """The first control character of ``text`` (other than those in ``allow``), if any."""
+    for ch in text:
+        if ch not in allow and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return ch
+    return None
 
 
 class SuiteError(ConfigError):
@@ -138,16 +193,29 @@ class _Checker:
                     f"unknown key; expected one of: {', '.join(allowed)}",
                 )
 
-    def integer(self, value: Any, key: str, minimum: int) -> int:
+    def integer(self, value: Any, key: str, minimum: int, bound: str | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(key, f"expected an integer >= {minimum}, got {_show(value)}")
+        if bound is not None and value > limit(bound):
+            raise self.fail(
+                key, f"expected at most {limit(bound)}, got {_show(value)} {_over(bound)}"
+            )
         return int(value)
 
     def number(
-        self, value: Any, key: str, *, positive: bool = False, minimum: float | None = None
+        self,
+        value: Any,
+        key: str,
+        *,
+        positive: bool = False,
+        minimum: float | None = None,
+        bound: str | None = None,
     ) -> float:
         ok = (
-            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(float(value) if isinstance(value, float) else 0.0)
+            and (not isinstance(value, int) or abs(value) < 2**63)
         )
         if ok and positive and not value > 0:
             ok = False
@@ -160,12 +228,65 @@ class _Checker:
                 else (f"a number >= {minimum:g}" if minimum is not None else "a finite number")
             )
             raise self.fail(key, f"expected {want}, got {_show(value)}")
+        if bound is not None and value > limit(bound):
+            raise self.fail(
+                key, f"expected at most {limit(bound)}, got {_show(value)} {_over(bound)}"
+            )
         return float(value)
 
-    def string(self, value: Any, key: str) -> str:
+    def string(self, value: Any, key: str, bound: str = "label", allow: str = "") -> str:
+        """A non-empty string of at most ``limit(bound)`` characters, no control characters
+        (but those in ``allow``)."""
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, f"expected a non-empty string, got {_show(value)}")
+        if len(value) > limit(bound):
+            raise self.fail(
+                key, f"expected at most {limit(bound)} characters, got {len(value)} {_over(bound)}"
+            )
+        bad = control_character(value, allow)
+        if bad is not None:
+            raise self.fail(key, f"contains the control character {bad!r}; expected printable text")
         return value
+
+    def count(self, items: Sequence[Any], key: str, bound: str) -> None:
+        if len(items) > limit(bound):
+            raise self.fail(
+                key, f"expected at most {limit(bound)} entries, got {len(items)} {_over(bound)}"
+            )
+
+    def free_value(self, value: Any, key: str, depth: int = 0) -> None:
+        """Env kwargs and agent parameters: finite, bounded numbers and strings, shallow."""
+        if depth > limit("depth"):
+            raise self.fail(key, f"nested deeper than {limit('depth')} levels {_over('depth')}")
+        if isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, (int, float)):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise self.fail(key, f"expected a finite number, got {_show(value)}")
+            if abs(value) > limit("number"):
+                raise self.fail(
+                    key,
+                    f"expected a number of at most {limit('number'):g} in size, got "
+                    f"{_show(value)} {_over('number')}",
+                )
+            return
+        if isinstance(value, str):
+            if len(value) > limit("string"):
+                raise self.fail(
+                    key,
+                    f"expected at most {limit('string')} characters, got {len(value)} "
+                    f"{_over('string')}",
+                )
+            return
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                self.free_value(item, f"{key}[{i}]", depth + 1)
+            return
+        if isinstance(value, Mapping):
+            for k, item in value.items():
+                self.free_value(item, f"{key}.{k}", depth + 1)
+            return
+        raise self.fail(key, f"expected a number, string, list or mapping, got {_show(value)}")
 
     def sequence(self, value: Any, key: str, *, non_empty: bool = True) -> list[Any]:
         if not isinstance(value, list) or (non_empty and not value):
@@ -229,15 +350,21 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
     for k, required in SUITE_KEYS.items():
         if required and k not in body:
             raise check.fail(f"{key}.{k}", "missing required key")
-    description = check.string(body["description"], f"{key}.description")
+    description = check.string(body["description"], f"{key}.description", "text", "\n\t")
     seeds = _parse_seeds(check, body["seeds"], f"{key}.seeds")
-    eval_episodes = check.integer(body["eval_episodes"], f"{key}.eval_episodes", 1)
-    num_envs = check.integer(body.get("num_envs", 1), f"{key}.num_envs", 1)
+    eval_episodes = check.integer(body["eval_episodes"], f"{key}.eval_episodes", 1, "eval_episodes")
+    num_envs = check.integer(body.get("num_envs", 1), f"{key}.num_envs", 1, "num_envs")
     time_limit = check.number(
-        body.get("time_limit_s", DEFAULT_TIME_LIMIT_S), f"{key}.time_limit_s", positive=True
+        body.get("time_limit_s", DEFAULT_TIME_LIMIT_S),
+        f"{key}.time_limit_s",
+        positive=True,
+        bound="seconds",
     )
     reps = check.integer(
-        body.get("bootstrap_reps", DEFAULT_BOOTSTRAP_REPS), f"{key}.bootstrap_reps", 100
+        body.get("bootstrap_reps", DEFAULT_BOOTSTRAP_REPS),
+        f"{key}.bootstrap_reps",
+        100,
+        "bootstrap_reps",
     )
     budget = None
     if body.get("budget") is not None:
@@ -247,9 +374,9 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
             raise check.fail(f"{key}.budget", f"expected at least one of: {', '.join(BUDGET_KEYS)}")
         budget = {
             k: (
-                check.integer(v, f"{key}.budget.{k}", 0)
+                check.integer(v, f"{key}.budget.{k}", 0, k)
                 if k != "seconds"
-                else check.number(v, f"{key}.budget.{k}", minimum=0)
+                else check.number(v, f"{key}.budget.{k}", minimum=0, bound="seconds")
             )
             for k, v in raw.items()
         }
@@ -261,6 +388,13 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
     )
     envs = _parse_envs(check, body["envs"], f"{key}.envs")
     agents = _parse_agents(check, body["agents"], f"{key}.agents")
+    cells = len(envs) * len(agents) * len(seeds)
+    if cells > limit("cells"):
+        raise check.fail(
+            key,
+            f"expected at most {limit('cells')} cells, got {len(agents)} agents x {len(envs)} envs "
+            f"x {len(seeds)} seeds = {cells} {_over('cells')}",
+        )
     return Suite(
         name=name,
         description=description,
@@ -287,9 +421,10 @@ def _metric_name(check: _Checker, value: Any, key: str) -> str:
 
 def _parse_seeds(check: _Checker, value: Any, key: str) -> tuple[int, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
-        return tuple(range(check.integer(value, key, 1)))
+        return tuple(range(check.integer(value, key, 1, "seeds")))
     items = check.sequence(value, key)
-    seeds = tuple(check.integer(s, f"{key}[{i}]", 0) for i, s in enumerate(items))
+    check.count(items, key, "seeds")
+    seeds = tuple(check.integer(s, f"{key}[{i}]", 0, "seed") for i, s in enumerate(items))
     if len(set(seeds)) != len(seeds):
         raise check.fail(key, f"expected distinct seeds, got {list(seeds)}")
     return seeds
@@ -297,7 +432,9 @@ def _parse_seeds(check: _Checker, value: Any, key: str) -> tuple[int, ...]:
 
 def _parse_envs(check: _Checker, value: Any, key: str) -> tuple[EnvEntry, ...]:
     entries = []
-    for i, item in enumerate(check.sequence(value, key)):
+    items = check.sequence(value, key)
+    check.count(items, key, "envs")
+    for i, item in enumerate(items):
         k = f"{key}[{i}]"
         if isinstance(item, str):
             entries.append(EnvEntry(id=check.string(item, k)))
@@ -307,6 +444,9 @@ def _parse_envs(check: _Checker, value: Any, key: str) -> tuple[EnvEntry, ...]:
         if "id" not in item:
             raise check.fail(f"{k}.id", "missing required key")
         kwargs = dict(check.mapping(item.get("kwargs") or {}, f"{k}.kwargs"))
+        check.free_value(kwargs, f"{k}.kwargs")
+        if "max_episode_steps" in kwargs and kwargs["max_episode_steps"] is not None:
+            check.integer(kwargs["max_episode_steps"], f"{k}.kwargs.max_episode_steps", 1)
         anchors = {a: item.get(a) for a in ("random_score", "reference_score")}
         given = [a for a, v in anchors.items() if v is not None]
         if given and len(given) != 2:
@@ -318,7 +458,7 @@ def _parse_envs(check: _Checker, value: Any, key: str) -> tuple[EnvEntry, ...]:
                 raise check.fail(
                     f"{k}.reference_score", "expected a value different from random_score"
                 )
-            check.string(item.get("reference_source"), f"{k}.reference_source")
+            check.string(item.get("reference_source"), f"{k}.reference_source", "text")
         entries.append(
             EnvEntry(
                 id=check.string(item["id"], f"{k}.id"),
@@ -373,17 +513,20 @@ def _name_envs(check: _Checker, entries: list[EnvEntry], key: str) -> tuple[EnvE
 def _parse_agents(check: _Checker, value: Any, key: str) -> tuple[AgentEntry, ...]:
     entries: list[AgentEntry] = []
     seen: dict[str, int] = {}
-    for i, item in enumerate(check.sequence(value, key)):
+    items = check.sequence(value, key)
+    check.count(items, key, "agents")
+    for i, item in enumerate(items):
         k = f"{key}[{i}]"
         if isinstance(item, str):
-            config: dict[str, Any] = {"name": check.string(item, k)}
+            config: dict[str, Any] = {"name": check.string(item, k, "string")}
             label = None
         else:
             item = check.mapping(item, k, "an agent name or a mapping with 'name'")
             if "name" not in item:
                 raise check.fail(f"{k}.name", "missing required key")
             config = {kk: v for kk, v in item.items() if kk != "label"}
-            config["name"] = check.string(item["name"], f"{k}.name")
+            check.free_value(config, k)
+            config["name"] = check.string(item["name"], f"{k}.name", "string")
             label = check.string(item["label"], f"{k}.label") if "label" in item else None
             ivs = check.sequence(
                 item.get("interventions") or [], f"{k}.interventions", non_empty=False
@@ -399,7 +542,9 @@ def _parse_agents(check: _Checker, value: Any, key: str) -> tuple[AgentEntry, ..
                     check.string(iv["name"], f"{jk}.name")
             if not ivs:
                 config.pop("interventions", None)
-        label = label or default_label(config)
+        if label is not None:
+            check.string(label, f"{k}.label")
+        label = label or check.string(default_label(config), f"{k}", "string")
         if label in seen:
             raise check.fail(
                 f"{k}",
@@ -436,15 +581,55 @@ def intervention_label(iv: Mapping[str, Any] | str) -> str:
 
 # -- runnability ------------------------------------------------------------------------------
 def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
-    """Build every agent (with interventions) and every env of ``suite`` once.
+    """Build every env and every agent (with interventions) of ``suite`` once, and check each
+    agent against each env (:meth:`~entropy_gym.agents.base.BaseAgent.check_task`) and the
+    suite's metrics against what its envs report.
 
-    Raises :class:`SuiteError` naming the key of the first agent, intervention or env that
-    cannot be built, so that a bad config fails before any cell runs.
+    Raises :class:`SuiteError` naming the key of the first env, agent, intervention or metric
+    that cannot run, so that a bad config fails before any cell runs.
     """
     from entropy_gym.agents.registry import make_agent, make_intervention
     from entropy_gym.runner.envs import make_env, resolve_env_id
+    from entropy_gym.runner.evaluation import task_of
 
     base = f"suites.{suite.name}"
+    tasks = []
+    reported: set[str] = set()
+    undeclared = False
+    for i, env in enumerate(suite.envs):
+        key = f"{base}.envs[{i}]"
+        try:
+            resolve_env_id(env.id)
+        except ConfigError as err:
+            raise SuiteError(suite.file, f"{key}.id" if env.kwargs else key, str(err)) from None
+        if not build_envs:
+            continue
+        try:
+            built = make_env(env.id, env.kwargs)
+        except Exception as err:
+            raise SuiteError(
+                suite.file,
+                key,
+                f"gym.make({env.id!r}, **{dict(env.kwargs)!r}) raised {type(err).__name__}: {err}",
+            ) from None
+        try:
+            tasks.append((env, task_of(built, env.id, env.kwargs, suite.num_envs)))
+            declared = getattr(built.unwrapped, "EPISODE_METRICS", None)
+            if declared is None:
+                undeclared = True  # an env that does not say what it reports: cannot check
+            else:
+                reported.update(declared)
+        finally:
+            built.close()
+    if build_envs and not undeclared:
+        for j, metric in enumerate(suite.metrics):
+            if metric not in reported:
+                known = ", ".join(sorted(reported)) or "none (they report no episode metrics)"
+                raise SuiteError(
+                    suite.file,
+                    f"{base}.metrics[{j}]",
+                    f"unknown metric {metric!r}; the suite's envs report: {known}",
+                )
     for i, entry in enumerate(suite.agents):
         key = f"{base}.agents[{i}]"
         plain = {k: v for k, v in entry.config.items() if k != "interventions"}
@@ -468,19 +653,22 @@ def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
                     iv_key,
                     f"building the intervention raised {type(err).__name__}: {err}",
                 ) from None
-    for i, env in enumerate(suite.envs):
-        key = f"{base}.envs[{i}]"
-        try:
-            resolve_env_id(env.id)
-        except ConfigError as err:
-            raise SuiteError(suite.file, f"{key}.id" if env.kwargs else key, str(err)) from None
-        if build_envs:
+        checked: set[tuple[str, str]] = set()
+        check_task = getattr(agent, "check_task", None)
+        for env, task in tasks:
+            spaces = (repr(task.observation_space), repr(task.action_space))
+            if check_task is None or spaces in checked:
+                continue
+            checked.add(spaces)
             try:
-                make_env(env.id, env.kwargs).close()
+                check_task(task)
+            except ConfigError as err:
+                where = "" if env.id in str(err) else f"on {env.name or env.id}: "
+                raise SuiteError(suite.file, key, f"{where}{err}") from None
             except Exception as err:
                 raise SuiteError(
                     suite.file,
                     key,
-                    f"gym.make({env.id!r}, **{dict(env.kwargs)!r}) raised "
+                    f"on {env.name or env.id}: checking the agent raised "
                     f"{type(err).__name__}: {err}",
                 ) from None

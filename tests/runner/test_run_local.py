@@ -270,7 +270,7 @@ def test_cli_run_exits_1_when_cells_fail_and_show_prints_the_table(tmp_path, cap
     assert main(["show", "mix", "--out", str(tmp_path / "lb")]) == 0
     out = capsys.readouterr().out
     assert "random" in out and "raising" in out and "1/1" in out and "IQM [95% CI]" in out
-    assert main(["show", "nope", "--out", str(tmp_path / "lb")]) == 1
+    assert main(["show", "nope", "--out", str(tmp_path / "lb")]) == 2
     from entropy_gym.leaderboard.publish import load_results
     from entropy_gym.leaderboard.show import _print_plain
 

@@ -105,21 +105,19 @@ def test_submit_scores_a_user_agent_beside_the_suite(workspace, capsys):
     assert by_label["Alternate"]["collapsed"] == 2
 
 
-def test_a_broken_agent_yields_failed_rows_with_the_reason(workspace, capsys):
+def test_a_broken_agent_is_refused_before_any_cell_runs(workspace, capsys):
     tmp, user, args = workspace
     (user / "broken.py").write_text(BROKEN_AGENT)
     (user / "unimportable.py").write_text(UNIMPORTABLE)
-    assert main(["submit", f"{user / 'broken.py'}:Broken", "--suite", "sub", *args]) == 1
-    captured = capsys.readouterr()
-    assert "building the agent raised RuntimeError: cannot load my weights" in captured.err
-    assert "Traceback" not in captured.err + captured.out
-    assert main(["submit", f"{user / 'unimportable.py'}:Agent", "--suite", "sub", *args]) == 1
+    assert main(["submit", f"{user / 'broken.py'}:Broken", "--suite", "sub", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("entropy-gym: error: the submission fails")
+    assert "building the agent raised RuntimeError: cannot load my weights" in err[0]
+    assert main(["submit", f"{user / 'unimportable.py'}:Agent", "--suite", "sub", *args]) == 2
     assert "ImportError: needs a package that is not installed" in capsys.readouterr().err
-    results = json.loads((tmp / "lb" / "sub" / "results.json").read_text())
-    broken = next(r for r in results["rows"] if r["label"] == "Broken")
-    assert broken["cells_failed"] == 2 and broken["iqm"] is None and broken["rank"] is None
-    reasons = {c["reason"] for c in results["cells"] if c["label"] == "Broken"}
-    assert reasons == {"building the agent raised RuntimeError: cannot load my weights"}
+    assert not (tmp / "lb" / "sub").exists()  # nothing published
+    with Store(tmp / "s.sqlite") as store:
+        assert store.rows("sub") == []  # nothing stored
 
 
 def test_resubmitting_changed_code_needs_replace(workspace, capsys):
@@ -160,7 +158,7 @@ def test_leaderboard_check_passes_when_it_reproduces_and_fails_otherwise(workspa
 
 def test_leaderboard_rebuilds_from_the_store(workspace, capsys):
     tmp, _, args = workspace
-    assert main(["leaderboard", "sub", *args]) == 1  # nothing stored yet
+    assert main(["leaderboard", "sub", *args]) == 2  # nothing stored yet
     assert "run `entropy-gym run sub` first" in capsys.readouterr().err
     assert main(["run", "sub", *args]) == 0
     before = (tmp / "lb" / "sub" / "results.json").read_text()

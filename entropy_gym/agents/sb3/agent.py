@@ -171,6 +171,17 @@ class SB3Agent(BaseAgent):
         super().attach(intervention)
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def check_task(self, task: TaskSpec) -> None:
+        """The spaces, the policy and every SB3 parameter on ``task``: the model is built
+        once on a placeholder env and dropped, so a bad value fails here, not in a cell."""
+        self._check_spaces(task)
+        policy = self._choose_policy(task)
+        before, self.task = self.task, task
+        try:
+            self._build_model(policy, self._model_kwargs(), 0, "cpu")
+        finally:
+            self.task = before
+
     def setup(self, task: TaskSpec, seed: int, device: str) -> None:
         super().setup(task, seed, device)
         self._check_spaces(task)

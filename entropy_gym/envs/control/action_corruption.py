@@ -60,6 +60,7 @@ class ActionCorruptionEnv(ControlEnv):
         self._always = self.p == 1.0  # skip the coin flip that cannot come up tails
 
     def step(self, action: np.ndarray):
+        action = self.checked(action)
         corrupted = self._always or self.uniform() < self.p
         if not corrupted:
             executed = np.array(action)  # a copy, same dtype: p=0 is the plain env exactly

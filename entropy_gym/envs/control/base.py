@@ -35,6 +35,37 @@ def event_rng(seed: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed).spawn(1)[0]))
 
 
+def check_action(action: Any, space: gym.spaces.Box, label: str) -> np.ndarray:
+    """``action`` as a finite float array of ``space``'s shape, or a one-line error."""
+    if action is None or isinstance(action, (str, bytes, dict, bool, np.bool_)):
+        raise TypeError(
+            f"{label}: action of type {type(action).__name__}; expected a float array of shape "
+            f"{space.shape} in {space}"
+        )
+    try:
+        arr = np.asarray(action)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{label}: action of type {type(action).__name__} is not an array ({err}); "
+            f"expected shape {space.shape} in {space}"
+        ) from None
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(
+            f"{label}: action of type {type(action).__name__} with dtype {arr.dtype}; expected "
+            f"a float array of shape {space.shape} in {space}"
+        )
+    if arr.shape != space.shape:
+        raise ValueError(
+            f"{label}: action of shape {arr.shape}; expected shape {space.shape} in {space}"
+        )
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        bad = int(np.flatnonzero(~np.isfinite(arr.reshape(-1)))[0])
+        raise ValueError(f"{label}: action {arr.tolist()} is not finite at index {bad} ({space})")
+    return arr
+
+
 class ControlEnv(gym.Env[np.ndarray, np.ndarray]):
     """A Gymnasium MuJoCo v5 task, plain (type 3.1 of the taxonomy: nothing added).
 
@@ -52,6 +83,9 @@ class ControlEnv(gym.Env[np.ndarray, np.ndarray]):
     >>> sorted(info)
     ['action_corrupted', 'executed_action', 'reward_survive']
     """
+
+    #: This family reports no ``info["episode_metrics"]``.
+    EPISODE_METRICS: ClassVar[tuple[str, ...]] = ()
 
     stochasticity_type: ClassVar[str] = "3.1"
     #: The env's own parameters, in the order they are documented.
@@ -129,10 +163,23 @@ class ControlEnv(gym.Env[np.ndarray, np.ndarray]):
         slot[1] += 1
         return row
 
+    def checked(self, action: Any) -> np.ndarray:
+        """``action`` if it is a finite float array of the action space's shape (the fast
+        path), else it converted to one, or a ``TypeError`` / ``ValueError`` that names the
+        action's type or shape and the action space."""
+        if (
+            type(action) is np.ndarray
+            and action.shape == self.action_space.shape
+            and action.dtype.kind == "f"
+            and np.isfinite(action).all()
+        ):
+            return action
+        return check_action(action, self.action_space, self.label)
+
     def step(
         self, action: np.ndarray
     ) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        return self.task_env.step(action)
+        return self.task_env.step(self.checked(action))
 
     def render(self):
         return self.task_env.render()

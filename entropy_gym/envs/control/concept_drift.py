@@ -94,6 +94,7 @@ class ConceptDriftEnv(ControlEnv):
         return obs, info
 
     def step(self, action: np.ndarray):
+        action = self.checked(action)
         concept = self.concept_at(self._t)
         self._t += 1
         if concept != self._concept:

@@ -62,6 +62,7 @@ class PartialObservationEnv(ControlEnv):
         return obs, info
 
     def step(self, action: np.ndarray):
+        action = self.checked(action)
         obs, reward, terminated, truncated, info = self.task_env.step(action)
         info["dropped_dims"] = self._mask(obs)
         return obs, reward, terminated, truncated, info

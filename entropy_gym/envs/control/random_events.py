@@ -98,6 +98,7 @@ class RandomEventsEnv(ControlEnv):
         return obs, info
 
     def step(self, action: np.ndarray):
+        action = self.checked(action)
         if self._push:
             return self._step_push(action)
         return self._step_perturb(action)

@@ -23,7 +23,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -172,6 +172,9 @@ class StoriAtariEnv(gym.Env):
         full_action_space: use ALE's 18 legal actions instead of the game's minimal set.
         render_mode: ``None`` or ``"rgb_array"`` (the RGB frame of the last observation).
     """
+
+    #: This family reports no ``info["episode_metrics"]``.
+    EPISODE_METRICS: ClassVar[tuple[str, ...]] = ()
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
 
@@ -339,7 +342,7 @@ class StoriAtariEnv(gym.Env):
         ale = self.ale
         if ale is None:
             raise RuntimeError("the env is closed")
-        a = int(action)
+        a = action if type(action) is int else action_index(action, self.action_space)
         if not 0 <= a < len(self._action_set):
             raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
         act = ale.act
@@ -545,6 +548,30 @@ class StoriAtariEnv(gym.Env):
         )
         self._idx_prev[:] = idx_prev
         self._idx_last[:] = idx_last
+
+
+def action_index(action: Any, space: spaces.Discrete) -> int:
+    """``action`` as an index of ``space``: an integer (Python or NumPy, or a 0-d integer
+    array) or an integral float; anything else is a ``TypeError`` or ``ValueError`` naming the
+    action and the space."""
+    if isinstance(action, np.ndarray):
+        if action.ndim != 0:
+            raise ValueError(
+                f"action of shape {action.shape}; expected one integer index of {space}"
+            )
+        action = action[()]
+    if isinstance(action, (bool, np.bool_)):
+        raise TypeError(f"action {action!r} is a bool; expected an integer index of {space}")
+    if isinstance(action, (int, np.integer)):
+        return int(action)
+    if isinstance(action, (float, np.floating)):
+        if not np.isfinite(action) or action != int(action):
+            raise ValueError(f"action {action!r} is not an integer; expected an index of {space}")
+        return int(action)
+    raise TypeError(
+        f"action of type {type(action).__name__} ({action!r:.40}); expected an integer index "
+        f"of {space}"
+    )
 
 
 def stori_base(env: gym.Env) -> StoriAtariEnv:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import operator
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -65,6 +65,16 @@ class TextBanditEnv(gym.Env):
     >>> info["invalid_action"], info["arm"], reward
     (True, -1, 0.0)
     """
+
+    #: The names of ``info["episode_metrics"]`` (what a suite's ``metrics`` may list).
+    EPISODE_METRICS: ClassVar[tuple[str, ...]] = (
+        "regret",
+        "best_arm_frac",
+        "suffix_failure",
+        "k_min_frac",
+        "greedy_frac",
+        "invalid_rate",
+    )
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
 

@@ -13,7 +13,7 @@ autoreset modes behave as in ``SyncVectorEnv`` (same info layout: ``final_obs`` 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -28,6 +28,16 @@ from entropy_gym.envs.text.bandits.spec import BanditSpec
 
 class TextBanditVectorEnv(VectorEnv):
     """``num_envs`` text bandits of one spec; ``device`` puts the numeric core on torch."""
+
+    #: The names of ``info["episode_metrics"]`` (what a suite's ``metrics`` may list).
+    EPISODE_METRICS: ClassVar[tuple[str, ...]] = (
+        "regret",
+        "best_arm_frac",
+        "suffix_failure",
+        "k_min_frac",
+        "greedy_frac",
+        "invalid_rate",
+    )
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
 

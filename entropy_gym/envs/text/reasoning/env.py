@@ -10,7 +10,7 @@ reply could be judged), ``judged`` (the text judged), ``reason``, and ``episode_
 from __future__ import annotations
 
 import string
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 
@@ -38,6 +38,9 @@ class ReasoningEnv(gym.Env[str, str]):
     >>> env.reset(seed=0)[0] == question  # seeded: the same problem
     True
     """
+
+    #: The names of ``info["episode_metrics"]`` (what a suite's ``metrics`` may list).
+    EPISODE_METRICS: ClassVar[tuple[str, ...]] = ("success", "invalid_rate", "reply_chars")
 
     metadata = {"render_modes": ["ansi"]}
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -101,6 +101,16 @@ class ToolTaskEnv(gym.Env[str, str]):
     >>> reward, terminated, info["invalid_action"]
     (0.0, False, False)
     """
+
+    #: The names of ``info["episode_metrics"]`` (what a suite's ``metrics`` may list).
+    EPISODE_METRICS: ClassVar[tuple[str, ...]] = (
+        "success",
+        "turns",
+        "invalid_rate",
+        "progress",
+        "optimal_calls",
+        "efficiency",
+    )
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -174,6 +174,9 @@ class ScienceWorldEnv(gym.Env[str, str]):
             cut (the full list is always in ``info["admissible_actions"]``).
         render_mode: None or ``ansi``.
     """
+
+    #: The names of ``info["episode_metrics"]`` (what a suite's ``metrics`` may list).
+    EPISODE_METRICS: ClassVar[tuple[str, ...]] = ("success", "turns", "invalid_rate", "score")
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
