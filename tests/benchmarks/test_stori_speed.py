@@ -36,6 +36,8 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
     "2.2 -> 1": ({"type": "2.2", "secondary": "1", "p": 0.3, "drift": "cyclic", "threshold": 50}, "independent"),
     "3.2 crop left": ({"type": "3.2", "mask": "crop", "mode": "left", "p": 0.75}, "independent"),
     "3.2 crop torch": ({"type": "3.2", "mask": "crop", "mode": "torch", "p": 1.0}, "independent"),
+    "3.2 torch pooled (per frame)": ({"type": "3.2", "mask": "crop", "mode": "torch", "p": 1.0, "max_pool": True}, "pooling"),
+    "3.2 torch pooled (per obs)": ({"type": "3.2", "mask": "crop", "mode": "torch", "p": 1.0, "max_pool": True, "per": "observation"}, "pooling"),
     "2.2 -> crop": ({"type": "2.2", "secondary": "3.2", "mask": "crop", "mode": "left", "p": 0.75, "drift": "cyclic", "threshold": 50}, "independent"),
     "2.1 block_hit_cancel": ({"type": "2.1", "mode": "block_hit_cancel_no_reward", "p": 0.25}, "ram"),
     "2.1 regenerate_block": ({"type": "2.1", "mode": "regenerate_block", "p": 0.25}, "ram"),

@@ -72,6 +72,11 @@ def test_hostile_submissions_fail_alone_and_leave_nothing_behind(tmp_path):
     )  # fmt: skip
     suite = load_suite("hostile", path)
     hostile = {
+        "Raising": ({}, "agent.act raised RuntimeError: boom in act"),
+        "NaNAction": ({}, "agent returned a NaN action (env 0)"),
+        "Hanging": ({}, "time limit of 8 s exceeded; the cell was killed"),
+        "Exiting": ({}, "the cell process exited with status 3 before sending a result"),
+        "MemoryHog": ({}, "agent.act ran out of memory"),
         "WrongBatch": ({}, "agent returned actions of shape (2,), expected (1,) for 1 envs"),
         "Vandal": (
             {"store": str(store_path), "out": str(out / "hostile")},

@@ -389,13 +389,13 @@ class StoriAtariEnv(gym.Env):
         palette = self._palette.palette
         if palette is None:
             return self.ale.getScreenRGB()
-        frame = palette.rgb[self._idx_last]
+        frame = np.take(palette.rgb, self._idx_last, axis=0)
         draws = self._frame_draws
         if draws:
             for mask, params in draws[-1]:
                 mask.paint(frame, params)
         if self._last_pooled:
-            prev = palette.rgb[self._idx_prev]
+            prev = np.take(palette.rgb, self._idx_prev, axis=0)
             if draws:
                 for mask, params in draws[0]:
                     mask.paint(prev, params)
@@ -495,7 +495,8 @@ class StoriAtariEnv(gym.Env):
             if palette is None:
                 prev = self._full_prev.copy()
             else:
-                prev = (palette.rgb if self._rgb else palette.gray)[self._idx_prev]
+                # np.take: ~4x faster than fancy indexing for a palette lookup.
+                prev = np.take(palette.rgb if self._rgb else palette.gray, self._idx_prev, axis=0)
             frames.insert(0, prev)
         draws = []
         for frame in frames:
