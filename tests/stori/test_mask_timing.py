@@ -177,7 +177,9 @@ def test_the_torch_lights_the_union_of_two_discs_and_renders_it() -> None:
         twins.close()
 
 
-@pytest.mark.parametrize("env_id", ["STORI/Breakout-T3.2A-v0", "STORI/Gopher-T3.2-v0"])
+@pytest.mark.parametrize(
+    "env_id", ["STORI/Breakout-T3.2A-v0", "STORI/Boxing-T3.2A-v0", "STORI/Gopher-T3.2-v0"]
+)
 def test_fixed_masks_at_p1_look_the_same_under_both_timings(env_id: str) -> None:
     pair = [_preset(env_id, per)[0] for per in ("frame", "observation")]
     try:
