@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.defaults import (
@@ -46,6 +46,25 @@ def cmd_envs(args: argparse.Namespace) -> int:
     rows = [[c.id, c.family, c.game or "-", c.type, c.description] for c in cards]
     _print_table(rows, ["id", "family", "game", "type", "description"])
     print(f"\n{len(cards)} env ids")
+    return 0
+
+
+def cmd_suites(args: argparse.Namespace) -> int:
+    """List the suites of a suite file: cells, budget, and the first line of each description."""
+    from entropy_gym.runner import load_suites
+
+    suites = load_suites(args.file)
+    rows = []
+    for suite in suites.values():
+        cells = len(suite.agents) * len(suite.envs) * len(suite.seeds)
+        budget = ", ".join(f"{k} {v:g}" for k, v in (suite.budget or {}).items()) or "none"
+        text = " ".join(suite.description.split())
+        rows.append(
+            [suite.name, str(cells), f"{len(suite.agents)}x{len(suite.envs)}x{len(suite.seeds)}",
+             budget, text if len(text) <= 70 else text[:67] + "..."]
+        )  # fmt: skip
+    _print_table(rows, ["suite", "cells", "agents x envs x seeds", "budget", "description"])
+    print(f"\n{len(rows)} suites in {args.file}; run one with `entropy-gym run SUITE`")
     return 0
 
 
@@ -184,6 +203,51 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
+def _subset_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--seeds",
+        default=None,
+        metavar="S[,S...]",
+        help="run only these of the suite's seeds (comma-separated)",
+    )
+    p.add_argument(
+        "--envs",
+        default=None,
+        metavar="ENV[,ENV...]",
+        help="run only these of the suite's envs (leaderboard names or ids, comma-separated)",
+    )
+
+
+def _subset(suite: Any, args: argparse.Namespace) -> Any:
+    """``suite`` restricted to ``--seeds`` and ``--envs``; an unknown one is a ConfigError."""
+    import dataclasses
+
+    seeds, envs = suite.seeds, suite.envs
+    if getattr(args, "seeds", None):
+        try:
+            wanted = [int(s) for s in args.seeds.split(",") if s.strip()]
+        except ValueError:
+            raise ConfigError(f"--seeds {args.seeds!r}: expected integers like 0,1,2") from None
+        unknown = [s for s in wanted if s not in suite.seeds]
+        if unknown or not wanted:
+            raise ConfigError(
+                f"--seeds {args.seeds!r}: {unknown or 'none'} not among the suite's seeds "
+                f"{list(suite.seeds)}"
+            )
+        seeds = tuple(s for s in suite.seeds if s in wanted)
+    if getattr(args, "envs", None):
+        wanted_envs = [e.strip() for e in args.envs.split(",") if e.strip()]
+        known = {e.name for e in suite.envs} | {e.id for e in suite.envs}
+        unknown_envs = [e for e in wanted_envs if e not in known]
+        if unknown_envs or not wanted_envs:
+            raise ConfigError(
+                f"--envs {args.envs!r}: {unknown_envs or 'none'} not among the suite's envs: "
+                f"{', '.join(e.name for e in suite.envs)}"
+            )
+        envs = tuple(e for e in suite.envs if e.name in wanted_envs or e.id in wanted_envs)
+    return dataclasses.replace(suite, seeds=seeds, envs=envs)
+
+
 def _store_path(args: argparse.Namespace) -> str:
     from entropy_gym.runner.defaults import default_store_path
 
@@ -206,7 +270,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from entropy_gym.leaderboard.publish import publish_from_store
     from entropy_gym.runner import Store, check_runnable, expand, load_suite, run_cells
 
-    suite = load_suite(args.suite, args.file)
+    suite = _subset(load_suite(args.suite, args.file), args)
     check_runnable(suite)
     cells = expand(suite)
     os.makedirs(args.out, exist_ok=True)  # an output folder that cannot be made fails now
@@ -370,6 +434,7 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("suite", help="suite name in benchmarks.yaml")
     _run_options(p)
     p.add_argument("--retry-failed", action="store_true", help="run stored failed cells again")
+    _subset_options(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -607,9 +672,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("envs", help="list registered env ids")
-    p.add_argument("--family", choices=FAMILIES, help="only this family")
+    p.add_argument("--family", type=str.lower, choices=FAMILIES, help="only this family (any case)")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(func=cmd_envs)
+
+    p = sub.add_parser("suites", help="list the suites of the suite file")
+    p.add_argument(
+        "--file", default=DEFAULT_SUITE_FILE, help=f"suite file (default: {DEFAULT_SUITE_FILE})"
+    )
+    p.set_defaults(func=cmd_suites)
 
     p = sub.add_parser("agents", help="list agents, interventions and their hooks")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -692,7 +763,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_paths(args)
         return int(args.func(args) or 0)
     except ConfigError as err:
-        print(f"entropy-gym: error: {err}", file=sys.stderr)
+        for line in getattr(err, "lines", None) or [str(err)]:  # a file's problems together
+            print(f"entropy-gym: error: {line}", file=sys.stderr)
         return 2
     except OSError as err:  # BrokenPipeError is handled below
         if isinstance(err, BrokenPipeError):

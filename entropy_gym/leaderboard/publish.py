@@ -92,7 +92,17 @@ def load_results(suite_name: str, root: str | Path = DEFAULT_ROOT) -> dict[str, 
     """A published ``results.json``; ``FileNotFoundError`` names what to run."""
     path = Path(root) / suite_name / "results.json"
     if not path.is_file():
-        raise FileNotFoundError(
-            f"no leaderboard at {path}; run `entropy-gym run {suite_name}` first"
+        import difflib
+
+        published = sorted(
+            p.parent.name for p in Path(root).glob("*/results.json") if p.parent.is_dir()
         )
+        close = difflib.get_close_matches(suite_name, published, n=1)
+        if close:
+            hint = f"did you mean {close[0]!r}? (`entropy-gym show {close[0]}`)"
+        elif published:
+            hint = f"published boards: {', '.join(published)}"
+        else:
+            hint = "`entropy-gym suites` lists the suites to run"
+        raise FileNotFoundError(f"no leaderboard at {path}; {hint}")
     return json.loads(path.read_text())

@@ -111,6 +111,21 @@ class SuiteError(ConfigError):
         super().__init__(f"{file}: {key}: {message}" if key else f"{file}: {message}")
 
 
+class SuiteErrors(SuiteError):
+    """Several problems of one suite file, reported together: ``errors`` holds each (one line
+    apiece); ``str()`` is the first with a count of the others."""
+
+    def __init__(self, errors: Sequence[SuiteError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        ConfigError.__init__(self, str(first))
+        self.file, self.key = first.file, first.key
+
+    @property
+    def lines(self) -> list[str]:
+        return [str(e) for e in self.errors]
+
+
 @dataclass(frozen=True)
 class EnvEntry:
     """One env of a suite: a Gymnasium id, its kwargs, and optional normalisation anchors.
@@ -326,7 +341,18 @@ def load_suites(path: str | Path = DEFAULT_SUITE_FILE) -> dict[str, Suite]:
     suites = check.mapping(top["suites"], "suites", "a mapping of suite names to suites")
     if not suites:
         raise check.fail("suites", "expected at least one suite")
-    return {name: _parse_suite(check, name, body) for name, body in suites.items()}
+    parsed: dict[str, Suite] = {}
+    problems: list[SuiteError] = []
+    for name, body in suites.items():
+        try:
+            parsed[name] = _parse_suite(check, name, body)
+        except SuiteErrors as errs:
+            problems.extend(errs.errors)
+        except SuiteError as err:
+            problems.append(err)
+    if problems:
+        raise SuiteErrors(problems) if len(problems) > 1 else problems[0]
+    return parsed
 
 
 def load_suite(name: str, path: str | Path = DEFAULT_SUITE_FILE) -> Suite:
@@ -340,54 +366,65 @@ def load_suite(name: str, path: str | Path = DEFAULT_SUITE_FILE) -> Suite:
 
 
 def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
+    """One suite; every section is checked even after another failed, and the problems are
+    raised together (:class:`SuiteErrors`)."""
     key = f"suites.{name}"
     if not _SUITE_NAME.match(name) or name in RESERVED_SUITE_NAMES:
         raise check.fail(
             key, "expected a suite name of letters, digits, '_', '.', '-' (not 'site')"
         )
     body = check.mapping(body, key)
-    check.keys(body, key, list(SUITE_KEYS))
+    problems: list[SuiteError] = []
+
+    def section(parse: Any, *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except SuiteErrors as errs:
+            problems.extend(errs.errors)
+        except SuiteError as err:
+            problems.append(err)
+        return None
+
+    section(check.keys, body, key, list(SUITE_KEYS))
     for k, required in SUITE_KEYS.items():
         if required and k not in body:
-            raise check.fail(f"{key}.{k}", "missing required key")
-    description = check.string(body["description"], f"{key}.description", "text", "\n\t")
-    seeds = _parse_seeds(check, body["seeds"], f"{key}.seeds")
-    eval_episodes = check.integer(body["eval_episodes"], f"{key}.eval_episodes", 1, "eval_episodes")
-    num_envs = check.integer(body.get("num_envs", 1), f"{key}.num_envs", 1, "num_envs")
-    time_limit = check.number(
-        body.get("time_limit_s", DEFAULT_TIME_LIMIT_S),
-        f"{key}.time_limit_s",
-        positive=True,
-        bound="seconds",
+            problems.append(check.fail(f"{key}.{k}", "missing required key"))
+    if problems:
+        raise SuiteErrors(problems)
+    description = section(check.string, body["description"], f"{key}.description", "text", "\n\t")
+    seeds = section(_parse_seeds, check, body["seeds"], f"{key}.seeds")
+    eval_episodes = section(
+        check.integer, body["eval_episodes"], f"{key}.eval_episodes", 1, "eval_episodes"
     )
-    reps = check.integer(
+    num_envs = section(check.integer, body.get("num_envs", 1), f"{key}.num_envs", 1, "num_envs")
+    time_limit = section(
+        lambda: check.number(
+            body.get("time_limit_s", DEFAULT_TIME_LIMIT_S),
+            f"{key}.time_limit_s",
+            positive=True,
+            bound="seconds",
+        )
+    )
+    reps = section(
+        check.integer,
         body.get("bootstrap_reps", DEFAULT_BOOTSTRAP_REPS),
         f"{key}.bootstrap_reps",
         100,
         "bootstrap_reps",
     )
-    budget = None
-    if body.get("budget") is not None:
-        raw = check.mapping(body["budget"], f"{key}.budget")
-        check.keys(raw, f"{key}.budget", BUDGET_KEYS)
-        if not raw:
-            raise check.fail(f"{key}.budget", f"expected at least one of: {', '.join(BUDGET_KEYS)}")
-        budget = {
-            k: (
-                check.integer(v, f"{key}.budget.{k}", 0, k)
-                if k != "seconds"
-                else check.number(v, f"{key}.budget.{k}", minimum=0, bound="seconds")
+    budget = section(_parse_budget, check, body.get("budget"), f"{key}.budget")
+    metrics = section(
+        lambda: tuple(
+            _metric_name(check, m, f"{key}.metrics[{i}]")
+            for i, m in enumerate(
+                check.sequence(body.get("metrics", []), f"{key}.metrics", non_empty=False)
             )
-            for k, v in raw.items()
-        }
-    metrics = tuple(
-        _metric_name(check, m, f"{key}.metrics[{i}]")
-        for i, m in enumerate(
-            check.sequence(body.get("metrics", []), f"{key}.metrics", non_empty=False)
         )
     )
-    envs = _parse_envs(check, body["envs"], f"{key}.envs")
-    agents = _parse_agents(check, body["agents"], f"{key}.agents")
+    envs = section(_parse_envs, check, body["envs"], f"{key}.envs")
+    agents = section(_parse_agents, check, body["agents"], f"{key}.agents")
+    if problems:
+        raise SuiteErrors(problems)
     cells = len(envs) * len(agents) * len(seeds)
     if cells > limit("cells"):
         raise check.fail(
@@ -409,6 +446,23 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
         bootstrap_reps=reps,
         file=str(check.file),
     )
+
+
+def _parse_budget(check: _Checker, value: Any, key: str) -> dict[str, float] | None:
+    if value is None:
+        return None
+    raw = check.mapping(value, key)
+    check.keys(raw, key, BUDGET_KEYS)
+    if not raw:
+        raise check.fail(key, f"expected at least one of: {', '.join(BUDGET_KEYS)}")
+    return {
+        k: (
+            check.integer(v, f"{key}.{k}", 0, k)
+            if k != "seconds"
+            else check.number(v, f"{key}.{k}", minimum=0, bound="seconds")
+        )
+        for k, v in raw.items()
+    }
 
 
 def _metric_name(check: _Checker, value: Any, key: str) -> str:

@@ -1,0 +1,69 @@
+"""What a new user types first: listing suites, any-case families, a subset of a suite, every
+problem of a suite file at once, a hint for a misspelt board."""
+
+from __future__ import annotations
+
+import json
+
+from entropy_gym.cli import main
+from tests.runner.helpers import write_suite
+
+
+def test_suites_lists_every_suite_with_its_cells(tmp_path, capsys) -> None:
+    path = write_suite(
+        tmp_path / "b.yaml", "small", seeds=[0, 1], envs=["CartPole-v1"], agents=["random"]
+    )
+    assert main(["suites", "--file", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "small" in out and "1x1x2" in out and "1 suites in" in out
+
+
+def test_envs_family_is_case_insensitive(capsys) -> None:
+    assert main(["envs", "--family", "STORI", "--json"]) == 0
+    upper = json.loads(capsys.readouterr().out)
+    assert main(["envs", "--family", "stori", "--json"]) == 0
+    assert upper == json.loads(capsys.readouterr().out) and len(upper) > 100
+
+
+def test_run_seeds_and_envs_run_a_subset(tmp_path, capsys) -> None:
+    path = write_suite(
+        tmp_path / "b.yaml", "sub", seeds=[0, 1, 2], eval_episodes=1,
+        envs=["CartPole-v1", "Acrobot-v1"], agents=["random"],
+    )  # fmt: skip
+    args = ["--file", str(path), "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path)]
+    assert main(["run", "sub", *args, "--seeds", "0,2", "--envs", "CartPole-v1", "--quiet"]) == 0
+    assert "sub: 2 cells, 2 run" in capsys.readouterr().out
+    results = json.loads((tmp_path / "sub" / "results.json").read_text())
+    assert sorted((c["env"], c["seed"]) for c in results["cells"]) == [
+        ("CartPole-v1", 0),
+        ("CartPole-v1", 2),
+    ]
+    assert main(["run", "sub", *args, "--seeds", "7"]) == 2
+    assert "not among the suite's seeds [0, 1, 2]" in capsys.readouterr().err
+    assert main(["run", "sub", *args, "--envs", "Pong"]) == 2
+    assert "not among the suite's envs: CartPole-v1, Acrobot-v1" in capsys.readouterr().err
+
+
+def test_every_problem_of_a_suite_file_is_reported_at_once(tmp_path, capsys) -> None:
+    path = tmp_path / "b.yaml"
+    path.write_text(
+        "suites:\n"
+        "  a: {description: d, seeds: -1, eval_episodes: 0, envs: [CartPole-v1], agents: [random]}\n"
+        "  b: {description: d, seeds: [0], eval_episodes: 1, envs: [], agents: [random]}\n"
+    )
+    assert main(["run", "a", "--file", str(path), "--store", str(tmp_path / "s.sqlite")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(": ")[3] for line in lines] == [
+        "suites.a.seeds",
+        "suites.a.eval_episodes",
+        "suites.b.envs",
+    ]
+    assert all(line.startswith("entropy-gym: error: ") for line in lines)
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_show_suggests_the_board_meant(tmp_path, capsys) -> None:
+    (tmp_path / "stori").mkdir()
+    (tmp_path / "stori" / "results.json").write_text("{}")
+    assert main(["show", "stroi", "--out", str(tmp_path)]) == 2
+    assert "did you mean 'stori'?" in capsys.readouterr().err
