@@ -1,6 +1,6 @@
 """The emulator underneath every STORI env.
 
-:class:`StoriAtariEnv` is ALE with sticky actions off, one agent step of ``frame_skip`` emulator
+:class:`StoriAtariEnv` is ALE with sticky actions off (unless asked for), one agent step of ``frame_skip`` emulator
 frames, max-pooling of the last two frames, no-op starts and the 108k-frame truncation: the
 standard agent-ready Atari set-up, and STORI's type 3.1 as it stands. The stochastic types are
 wrappers that plug :class:`FramePart` objects into its frame loop, so a per-frame perturbation
@@ -101,6 +101,7 @@ class FullState:
     np_random: Any
     parts: tuple[Any, ...]
     frames: tuple[np.ndarray, np.ndarray, bool, bool, tuple[Any, ...]]
+    sticky: tuple[Any, Any] = (None, None)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,9 @@ class StoriAtariEnv(gym.Env):
             included), ALE's v5 default of 30 minutes; ``None`` never truncates.
         obs_type: ``"rgb"`` (210, 160, 3) or ``"grayscale"`` (210, 160), both uint8.
         full_action_space: use ALE's 18 legal actions instead of the game's minimal set.
+        repeat_action_probability: ALE's sticky actions: on each emulated frame, with this
+            probability the previous frame's action runs instead of the new one (after any
+            type-1 substitution; drawn from the env's seeded generator). 0 disables.
         render_mode: ``None`` or ``"rgb_array"`` (the RGB frame of the last observation).
     """
 
@@ -188,8 +192,14 @@ class StoriAtariEnv(gym.Env):
         max_episode_frames: int | None = 108_000,
         obs_type: str = "rgb",
         full_action_space: bool = False,
+        repeat_action_probability: float = 0.0,
         render_mode: str | None = None,
     ) -> None:
+        sticky = repeat_action_probability
+        if isinstance(sticky, bool) or not isinstance(sticky, (int, float)) or not 0 <= sticky <= 1:
+            raise ValueError(
+                f"repeat_action_probability must be a number in [0, 1], got {sticky!r}"
+            )
         if not isinstance(frame_skip, (int, np.integer)) or frame_skip < 1:
             raise ValueError(f"frame_skip must be an integer >= 1, got {frame_skip!r}")
         if not isinstance(noop_max, (int, np.integer)) or noop_max < 0:
@@ -238,6 +248,9 @@ class StoriAtariEnv(gym.Env):
         self._last_pooled = False
         self._palette = PaletteResolver()
 
+        self._sticky_p = float(sticky)
+        self._sticky: Any = None  # the sticky-action coin, seeded with the env
+        self._last_ale_action: Any = None
         self._parts: list[FramePart] = []
         self._before: list[FramePart] = []
         self._after: list[FramePart] = []
@@ -293,6 +306,16 @@ class StoriAtariEnv(gym.Env):
         """The ALE actions behind the action indices."""
         return self._action_set
 
+    @property
+    def _frameskip(self) -> int:
+        """ALE's ``AtariEnv`` name of :attr:`frame_skip` (Gymnasium's ``AtariPreprocessing``
+        reads it)."""
+        return self._frame_skip
+
+    def get_action_meanings(self) -> list[str]:
+        """ALE's names of the actions behind the indices (``["NOOP", "FIRE", ...]``)."""
+        return [action.name for action in self._action_set]
+
     def _spawn_rng(self) -> np.random.Generator:
         assert self._seed_root is not None
         return np.random.Generator(np.random.PCG64(self._seed_root.spawn(1)[0]))
@@ -309,6 +332,10 @@ class StoriAtariEnv(gym.Env):
             self._seed_root = np.random.SeedSequence(seed)
             for part in self._parts:
                 part.seed_rng(self._spawn_rng())
+            if self._sticky_p:
+                from entropy_gym.envs.stori._random import Uniforms
+
+                self._sticky = Uniforms(self._spawn_rng())
         if seed is None or self.rom in HIDDEN_STATE_ROMS:
             ale.reset_game()
         if seed is not None:
@@ -321,6 +348,7 @@ class StoriAtariEnv(gym.Env):
         hide = self._hide
         self._hidden_last = None
         noop = self._action_set[0]
+        self._last_ale_action = noop  # ALE's sticky action starts as NOOP after a reset
         for i in range(noops):
             if hide and i == noops - 1:
                 self._render_hidden(noop, hide, last=True)
@@ -350,6 +378,7 @@ class StoriAtariEnv(gym.Env):
         before, after = self._before, self._after
         hide = self._hide or None
         k, seen = self._frame_skip, self._first_seen
+        sticky, sticky_p = self._sticky, self._sticky_p
         self._hidden_last = None
         reward = 0
         for f in range(k):
@@ -357,6 +386,10 @@ class StoriAtariEnv(gym.Env):
             for part in before:
                 fa = part.before_frame(fa, f)
             ale_action = action_set[fa]
+            if sticky is not None:
+                if sticky() < sticky_p:
+                    ale_action = self._last_ale_action
+                self._last_ale_action = ale_action
             if f < seen:
                 r = act(ale_action)
             elif hide is not None:
@@ -534,6 +567,10 @@ class StoriAtariEnv(gym.Env):
                 self.last_obs_hidden,
                 self._frame_draws,
             ),
+            sticky=(
+                self._sticky.get_state() if self._sticky is not None else None,
+                self._last_ale_action,
+            ),
         )
 
     def restore_full_state(self, state: FullState) -> None:
@@ -547,6 +584,9 @@ class StoriAtariEnv(gym.Env):
         idx_prev, idx_last, self._last_pooled, self.last_obs_hidden, self._frame_draws = (
             state.frames
         )
+        sticky_state, self._last_ale_action = state.sticky
+        if sticky_state is not None and self._sticky is not None:
+            self._sticky.set_state(sticky_state)
         self._idx_prev[:] = idx_prev
         self._idx_last[:] = idx_last
 

@@ -61,7 +61,11 @@ def make_stori_env(
     max_episode_frames: int | None = 108_000,
     obs_mode: str = "rgb",
     full_action_space: bool = False,
+    repeat_action_probability: float = 0.0,
     render_mode: str | None = None,
+    frameskip: int | None = None,
+    obs_type: str | None = None,
+    **unknown: Any,
 ) -> gym.Env:
     """A STORI env: ``game`` under stochasticity ``type``.
 
@@ -96,8 +100,36 @@ def make_stori_env(
     Agent set-up: ``frame_skip`` (4) with ``max_pool`` of the last two frames, ``noop_max`` (30)
     no-op starts, truncation after ``max_episode_frames`` (108,000) emulator frames, and
     ``obs_mode``: ``"rgb"`` (210, 160, 3), ``"grayscale"`` (210, 160) or ``"atari84"``, the
-    standard (4, 84, 84) stack of 84 x 84 grayscale frames.
+    standard (4, 84, 84) stack of 84 x 84 grayscale frames. ``repeat_action_probability``
+    turns on ALE's sticky actions (0 here, as in STORI; 0.25 is ALE v5's default).
+
+    ALE v5's keyword names are accepted as synonyms: ``frameskip`` for ``frame_skip`` and
+    ``obs_type`` (``"rgb"``, ``"grayscale"``) for ``obs_mode``.
     """
+    if unknown:
+        name = sorted(unknown)[0]
+        hints = {"max_num_frames_per_episode": "max_episode_frames", "mode": "mode (STORI's)"}
+        import difflib
+
+        close = difflib.get_close_matches(name, _KWARGS, n=1)
+        hint = hints.get(name) or (close[0] if close else None)
+        raise TypeError(
+            f"STORI env got an unexpected keyword argument {name!r}"
+            + (f"; did you mean {hint!r}?" if hint else f"; it accepts: {', '.join(_KWARGS)}")
+        )
+    if frameskip is not None:
+        if frame_skip != 4 and frame_skip != frameskip:
+            raise ValueError(f"frameskip={frameskip} and frame_skip={frame_skip} disagree")
+        frame_skip = frameskip
+    if obs_type is not None:
+        if obs_type not in ("rgb", "grayscale"):
+            raise ValueError(
+                f"obs_type {obs_type!r} is not supported; expected 'rgb' or 'grayscale' (or "
+                "obs_mode='atari84' for the 84 x 84 stack; RAM observations are not offered)"
+            )
+        if obs_mode != "rgb" and obs_mode != obs_type:
+            raise ValueError(f"obs_type={obs_type!r} and obs_mode={obs_mode!r} disagree")
+        obs_mode = obs_type
     kind = str(type)
     if kind not in TYPES:
         raise ValueError(f"STORI type {type!r} is unknown; expected one of {TYPES}")
@@ -139,6 +171,7 @@ def make_stori_env(
         max_episode_frames=max_episode_frames,
         obs_type="rgb" if obs_mode == "rgb" else "grayscale",
         full_action_space=full_action_space,
+        repeat_action_probability=repeat_action_probability,
         render_mode=render_mode,
     )
     try:
@@ -155,6 +188,13 @@ def make_stori_env(
         env.close()
         raise
     return env
+
+
+_KWARGS = (
+    "type", "p", "per", "mode", "mask", "random_actions", "secondary", "drift", "threshold",
+    "frame_skip", "frameskip", "max_pool", "noop_max", "max_episode_frames", "obs_mode",
+    "obs_type", "full_action_space", "repeat_action_probability", "render_mode",
+)  # fmt: skip
 
 
 def _perturb(
