@@ -336,7 +336,10 @@ class StoriAtariEnv(gym.Env):
                 from entropy_gym.envs.stori._random import Uniforms
 
                 self._sticky = Uniforms(self._spawn_rng())
-        if seed is None or self.rom in HIDDEN_STATE_ROMS:
+        # Without no-op starts nothing is emulated after the restore, and a saved state holds
+        # no screen: a reset_game() first leaves ALE's own screen (which wrappers such as
+        # AtariPreprocessing read) that of a fresh reset, not of the last frame played.
+        if seed is None or self.rom in HIDDEN_STATE_ROMS or not self._noop_max:
             ale.reset_game()
         if seed is not None:
             ale.restoreState(self._pristine)
