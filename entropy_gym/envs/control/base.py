@@ -86,6 +86,10 @@ class ControlEnv(gym.Env[np.ndarray, np.ndarray]):
 
     #: This family reports no ``info["episode_metrics"]``.
     EPISODE_METRICS: ClassVar[tuple[str, ...]] = ()
+    #: What ``gym.make`` checks ``render_mode`` against (the instance takes the MuJoCo env's).
+    metadata: ClassVar[dict[str, Any]] = {
+        "render_modes": ["human", "rgb_array", "depth_array", "rgbd_tuple"]
+    }
 
     stochasticity_type: ClassVar[str] = "3.1"
     #: The env's own parameters, in the order they are documented.
