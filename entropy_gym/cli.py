@@ -270,7 +270,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from entropy_gym.leaderboard.publish import publish_from_store
     from entropy_gym.runner import Store, check_runnable, expand, load_suite, run_cells
 
-    suite = _subset(load_suite(args.suite, args.file), args)
+    full = load_suite(args.suite, args.file)
+    suite = _subset(full, args)
     check_runnable(suite)
     cells = expand(suite)
     os.makedirs(args.out, exist_ok=True)  # an output folder that cannot be made fails now
@@ -286,7 +287,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             retry_failed=args.retry_failed,
             protect=(args.out,),
         )
-        publish_from_store(suite, store, args.out)
+        publish_from_store(full, store, args.out)  # the whole suite's board, what is stored
     print(f"{summary.line()}; leaderboard in {args.out}/{suite.name}/")
     _report_failures(summary)
     return 0 if summary.ok else 1
@@ -360,7 +361,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from entropy_gym.runner import Store, load_suite, run_cells
     from entropy_gym.runner.submit import check_label, submission_cells
 
-    suite = load_suite(args.suite, args.file)
+    full = load_suite(args.suite, args.file)
+    suite = _subset(full, args)
     try:
         params = json.loads(args.config) if args.config else {}
     except json.JSONDecodeError as err:
@@ -396,7 +398,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             retry_failed=True,
             protect=(args.out,),
         )
-        results = publish_from_store(suite, store, args.out)
+        results = publish_from_store(full, store, args.out)
     row = next(r for r in results["rows"] if r["label"] == cells[0].agent_label)
     print(summary.line().replace(f"{suite.name}:", f"{row['label']}:", 1))
     print(
@@ -471,6 +473,7 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
         "--replace", action="store_true", help="overwrite an earlier submission with this label"
     )
     _run_options(p)
+    _subset_options(p)
     p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("show", help="print a suite's leaderboard")
