@@ -21,6 +21,7 @@ from entropy_gym.runner.defaults import (
     DEFAULT_STORE,
     DEFAULT_SUITE_FILE,
     DEVICES,
+    WORKING_LEADERBOARDS,
 )
 from entropy_gym.runner.failure import CellFailure
 
@@ -197,8 +198,14 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--out",
-        default=str(DEFAULT_LEADERBOARDS),
-        help=f"leaderboard folder (default: {DEFAULT_LEADERBOARDS})",
+        default=None,
+        help=f"leaderboard folder (default: {WORKING_LEADERBOARDS}; with --check, the committed "
+        f"{DEFAULT_LEADERBOARDS})",
+    )
+    p.add_argument(
+        "--publish",
+        action="store_true",
+        help=f"write the board into the committed {DEFAULT_LEADERBOARDS}/ (and its site)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
@@ -285,7 +292,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             device=args.device,
             quiet=args.quiet,
             retry_failed=args.retry_failed,
-            protect=(args.out,),
+            protect=(args.out, str(DEFAULT_LEADERBOARDS)),
         )
         publish_from_store(full, store, args.out)  # the whole suite's board, what is stored
     print(f"{summary.line()}; leaderboard in {args.out}/{suite.name}/")
@@ -380,7 +387,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
     os.makedirs(args.out, exist_ok=True)  # an output folder that cannot be made fails now
     from entropy_gym.runner.submit import probe
 
-    probe(suite, cells, protect=(_store_path(args), args.out), device=args.device)
+    probe(
+        suite,
+        cells,
+        protect=(_store_path(args), args.out, str(DEFAULT_LEADERBOARDS)),
+        device=args.device,
+    )
     with Store(_store_path(args)) as store:
         removed = check_label(store, suite, cells, replace=args.replace)
         if removed:
@@ -396,7 +408,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             device=args.device,
             quiet=args.quiet,
             retry_failed=True,
-            protect=(args.out,),
+            protect=(args.out, str(DEFAULT_LEADERBOARDS)),
         )
         results = publish_from_store(full, store, args.out)
     row = next(r for r in results["rows"] if r["label"] == cells[0].agent_label)
@@ -415,8 +427,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     from entropy_gym.leaderboard.publish import load_results
     from entropy_gym.leaderboard.show import print_leaderboard
 
+    root = args.out
+    if root is None:
+        mine = WORKING_LEADERBOARDS / args.suite / "results.json"
+        root = str(WORKING_LEADERBOARDS if mine.is_file() else DEFAULT_LEADERBOARDS)
     try:
-        results = load_results(args.suite, args.out)
+        results = load_results(args.suite, root)
     except FileNotFoundError as err:
         raise ConfigError(str(err)) from None
     if args.markdown:
@@ -425,6 +441,12 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(to_markdown(results), end="")
         return 0
     print_leaderboard(results)
+    where = f"{root}/{args.suite}/"
+    site = f"{root}/site/index.html"
+    print(
+        f"\nBoard: {where} (site: {site}). Next: `entropy-gym submit my_agent.py:MyAgent "
+        f"--suite {args.suite}` scores your agent beside these."
+    )
     return 0
 
 
@@ -480,8 +502,9 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("suite", help="suite name")
     p.add_argument(
         "--out",
-        default=str(DEFAULT_LEADERBOARDS),
-        help=f"leaderboard folder (default: {DEFAULT_LEADERBOARDS})",
+        default=None,
+        help=f"leaderboard folder (default: your run's in {WORKING_LEADERBOARDS} if there is "
+        f"one, else the committed {DEFAULT_LEADERBOARDS})",
     )
     p.add_argument(
         "--markdown",
@@ -709,10 +732,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _resolve_out(args: argparse.Namespace) -> None:
+    """``--out`` of the commands that write boards: the working folder unless ``--publish``
+    (the committed boards) or an explicit folder; ``--check`` reads the committed ones."""
+    if not hasattr(args, "publish"):
+        return
+    if args.publish and args.out is not None and args.out != str(DEFAULT_LEADERBOARDS):
+        raise ConfigError(f"--publish writes {DEFAULT_LEADERBOARDS}/; it cannot go with --out")
+    if args.out is None:
+        committed = args.publish or getattr(args, "check", False)
+        args.out = str(DEFAULT_LEADERBOARDS if committed else WORKING_LEADERBOARDS)
+
+
 def _check_paths(args: argparse.Namespace) -> None:
     """Refuse path options that cannot be what they name, before any work starts."""
     from pathlib import Path
 
+    _resolve_out(args)
     store = getattr(args, "store", None)
     if store:
         path = Path(store)

@@ -12,8 +12,11 @@ BACKENDS = ("local", "ray")
 DEVICES = ("auto", "cpu", "cuda")
 #: The result store when neither ``--store`` nor ``$ENTROPY_GYM_STORE`` names one.
 DEFAULT_STORE = Path("runs") / "results.sqlite"
-#: Where leaderboards are published (one folder per suite, and the site).
+#: Where leaderboards are published (one folder per suite, and the site): the committed boards,
+#: written only by ``--publish``.
 DEFAULT_LEADERBOARDS = Path("leaderboards")
+#: Where a user's runs write their boards unless asked to ``--publish``.
+WORKING_LEADERBOARDS = Path("runs") / "leaderboards"
 #: The suite file.
 DEFAULT_SUITE_FILE = "benchmarks.yaml"
 

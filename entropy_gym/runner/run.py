@@ -111,7 +111,7 @@ def run_cells(
             summary.ran += 1
             if not outcome.ok:
                 summary.failed.append(outcome)
-            progress.finished(outcome.ok)
+            progress.finished(outcome.ok, outcome.cell)
     return summary
 
 

@@ -193,8 +193,27 @@ def test_progress_display_counts_done_running_failed():
         and "failed 1" in text
         and "ETA" in text
     )
-    quiet = RunProgress("s", 3)  # stderr is not a terminal under pytest: no display at all
-    assert quiet._bar is None
+    quiet = RunProgress("s", 3, quiet=True)
+    assert quiet._bar is None and not quiet._plain
+
+
+def test_off_a_terminal_progress_is_one_plain_line_per_cell(capsys):
+    from entropy_gym.runner.cells import Cell
+    from entropy_gym.runner.progress import RunProgress
+
+    cell = Cell(
+        suite="s", agent_label="random", agent_config={"name": "random"},
+        env_id="CartPole-v1", env_name="CartPole-v1", env_kwargs={}, seed=4,
+        num_envs=1, eval_episodes=1,
+    )  # fmt: skip
+    with RunProgress("s", 2) as progress:  # stderr is not a terminal under pytest
+        progress.started(cell)
+        progress.finished(True, cell)
+        progress.finished(False, cell)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith("s: 1/2 cells (0 failed), ") and "ETA" in lines[0]
+    assert lines[0].endswith("; ok: random on CartPole-v1 seed 4")
+    assert lines[1].startswith("s: 2/2 cells (1 failed), ") and "FAILED: random" in lines[1]
 
 
 def test_cell_processes_preload_the_modules_of_the_suites_agents(tmp_path):

@@ -48,7 +48,7 @@ def project(tmp_path):
         agents=["random"],
     )
     made = subprocess.run(
-        [*cli("run", "mine", "--quiet", "--store", str(tmp_path / "made.sqlite"))],
+        [*cli("run", "mine", "--quiet", "--publish", "--store", str(tmp_path / "made.sqlite"))],
         cwd=tmp_path,
         env=cli_env(),
         capture_output=True,
