@@ -422,6 +422,40 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0 if summary.ok else 1
 
 
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Delete a submission's stored rows and publish the board again without it."""
+    from entropy_gym.leaderboard.publish import publish_from_store
+    from entropy_gym.runner import Store, load_suite
+
+    suite = load_suite(args.suite, args.file)
+    if args.label in {a.label for a in suite.agents}:
+        raise ConfigError(
+            f"{args.label!r} is an agent of suite {suite.name!r}, not a submission; remove it "
+            f"from {args.file} instead"
+        )
+    path = _store_path(args)
+    if not os.path.exists(path):
+        raise ConfigError(f"no result store at {path}")
+    with Store(path) as store, store.run_lock():
+        keys = [
+            r.key
+            for r in store.rows(suite.name, source="submit")
+            if r.cell.agent_label == args.label
+        ]
+        if not keys:
+            labels = sorted({r.cell.agent_label for r in store.rows(suite.name, source="submit")})
+            raise ConfigError(
+                f"no submission {args.label!r} on suite {suite.name!r} in {path}; submitted: "
+                f"{', '.join(labels) or 'none'}"
+            )
+        removed = store.delete(suite.name, keys)
+        publish_from_store(suite, store, args.out)
+    print(
+        f"removed {removed} cells of {args.label!r} from {suite.name}; board in {args.out}/{suite.name}/"
+    )
+    return 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a suite's published leaderboard."""
     from entropy_gym.leaderboard.publish import load_results
@@ -497,6 +531,21 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
     _run_options(p)
     _subset_options(p)
     p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("remove", help="delete a submission's rows and publish the board again")
+    p.add_argument("suite", help="suite name")
+    p.add_argument("label", help="the submission's label (its class name unless --label)")
+    p.add_argument(
+        "--file", default=DEFAULT_SUITE_FILE, help=f"suite file (default: {DEFAULT_SUITE_FILE})"
+    )
+    p.add_argument("--store", default=None, help=f"result store (default: {DEFAULT_STORE})")
+    p.add_argument(
+        "--out", default=None, help=f"leaderboard folder (default: {WORKING_LEADERBOARDS})"
+    )
+    p.add_argument(
+        "--publish", action="store_true", help=f"publish into the committed {DEFAULT_LEADERBOARDS}/"
+    )
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("show", help="print a suite's leaderboard")
     p.add_argument("suite", help="suite name")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,13 +75,33 @@ def publish(suite: Suite, rows: Sequence[Row], root: str | Path = DEFAULT_ROOT) 
     root = Path(root)
     out = root / suite.name
     out.mkdir(parents=True, exist_ok=True)
-    results = build_results(suite, rows)
+    results = scrub_paths(build_results(suite, rows))
     results["plots"] = write_plots(results, out)
     (out / "results.json").write_text(dumps(results))
     (out / "leaderboard.md").write_text(to_markdown(results))
-    (out / "provenance.json").write_text(dumps(cell_provenance(rows)))
+    (out / "provenance.json").write_text(dumps(scrub_paths(cell_provenance(rows))))
     write_site(root)
     return results
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s:'\"/]+/)+([^\s:'\"/]+)")
+
+
+def scrub_paths(value: Any) -> Any:
+    """``value`` with no local absolute path left in its strings: paths under the working
+    directory become relative, under the home directory ``~/...``, any other one its file name
+    (a submitted ``/home/me/x/agent.py:Agent`` reads ``agent.py:Agent``)."""
+    if isinstance(value, dict):
+        return {k: scrub_paths(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_paths(v) for v in value]
+    if not isinstance(value, str) or "/" not in value:
+        return value
+    text = value
+    for prefix, short in ((os.getcwd(), ""), (os.path.expanduser("~"), "~/")):
+        if prefix and prefix != "/":
+            text = text.replace(prefix.rstrip("/") + "/", short)
+    return _ABSOLUTE.sub(lambda m: m.group(1), text)
 
 
 def publish_from_store(

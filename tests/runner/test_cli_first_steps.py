@@ -67,3 +67,30 @@ def test_show_suggests_the_board_meant(tmp_path, capsys) -> None:
     (tmp_path / "stori" / "results.json").write_text("{}")
     assert main(["show", "stroi", "--out", str(tmp_path)]) == 2
     assert "did you mean 'stori'?" in capsys.readouterr().err
+
+
+def test_remove_deletes_a_submission_and_republishes(tmp_path, capsys) -> None:
+    path = write_suite(
+        tmp_path / "b.yaml", "rm", seeds=[0], eval_episodes=1, envs=["CartPole-v1"],
+        agents=["random"],
+    )  # fmt: skip
+    agent = tmp_path / "mine.py"
+    agent.write_text(
+        "import numpy as np\nfrom entropy_gym.agents import BaseAgent, Decision\n"
+        "class Zero(BaseAgent):\n    name = 'zero'\n"
+        "    def act(self, obs):\n        return Decision(actions=np.zeros(len(obs), dtype=np.int64))\n"
+    )
+    args = ["--file", str(path), "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path)]
+    assert main(["run", "rm", *args, "--quiet"]) == 0
+    assert main(["submit", f"{agent}:Zero", "--suite", "rm", *args, "--quiet"]) == 0
+    board = json.loads((tmp_path / "rm" / "results.json").read_text())
+    assert {r["label"] for r in board["rows"]} == {"random", "Zero"}
+    assert str(tmp_path) not in (tmp_path / "rm" / "results.json").read_text()  # no local paths
+    assert main(["remove", "rm", "Zero", *args]) == 0
+    board = json.loads((tmp_path / "rm" / "results.json").read_text())
+    assert {r["label"] for r in board["rows"]} == {"random"}
+    capsys.readouterr()
+    assert main(["remove", "rm", "Zero", *args]) == 2
+    assert "no submission 'Zero'" in capsys.readouterr().err
+    assert main(["remove", "rm", "random", *args]) == 2
+    assert "is an agent of suite 'rm', not a submission" in capsys.readouterr().err
