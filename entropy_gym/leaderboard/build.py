@@ -10,7 +10,8 @@ Scoring rules (documented in ``docs/runner.md``):
   env's anchors where it has them, else raw;
 * a row's score matrix is ``(seeds, envs)``; only seeds whose cells finished on *every* env
   enter it, so a failed cell never silently counts as a score;
-* rows are ranked by IQM; rows with failed or missing cells rank after complete rows.
+* rows are ranked by IQM; rows with failed or missing cells rank after complete rows; rows
+  whose IQMs are equal to the board's three decimals share a rank (1, 1, 3).
 """
 
 from __future__ import annotations
@@ -113,8 +114,7 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
         for label in labels
     ]
     entries.sort(key=_rank_key)
-    for rank, entry in enumerate(entries, start=1):
-        entry["rank"] = rank if entry["iqm"] is not None else None
+    _assign_ranks(entries)
     _add_improvement(entries, matrices, suite.bootstrap_reps)
 
     return {
@@ -269,6 +269,24 @@ def _row_entry(
         "robustness": robustness(task_scores, game_types) if game_types else None,
         "improvement_over_top": None,
     }
+
+
+#: IQMs equal to this many decimals (what the boards print) share a rank.
+TIE_DECIMALS = 3
+
+
+def _assign_ranks(entries: list[dict[str, Any]]) -> None:
+    """Competition ranks in sorted order (1, 1, 3, ...): rows whose IQMs read the same on the
+    board, and that are alike complete or incomplete, tie; unscored rows get none."""
+    previous: tuple[Any, ...] | None = None
+    for position, entry in enumerate(entries, start=1):
+        if entry["iqm"] is None:
+            entry["rank"] = None
+            continue
+        incomplete = entry["cells_failed"] + entry["cells_missing"] > 0
+        key = (incomplete, round(entry["iqm"], TIE_DECIMALS) + 0.0)
+        entry["rank"] = entries[position - 2]["rank"] if key == previous else position
+        previous = key
 
 
 def _rank_key(entry: dict[str, Any]) -> tuple[Any, ...]:

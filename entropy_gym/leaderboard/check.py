@@ -39,18 +39,28 @@ def compare(committed: dict[str, Any], fresh: dict[str, Any]) -> CheckReport:
             )
         if o["iqm"] is None or n["iqm"] is None:
             if (o["iqm"] is None) != (n["iqm"] is None):
-                report.problems.append(f"{label}: IQM {n['iqm']} but committed {o['iqm']}")
+                report.problems.append(
+                    f"{label}: IQM {_num(n['iqm'])} but committed {_num(o['iqm'])}"
+                )
             continue
         lo, hi = o["iqm_ci"]
         inside = lo - 1e-9 * max(1.0, abs(lo)) <= n["iqm"] <= hi + 1e-9 * max(1.0, abs(hi))
         same = n["iqm"] == o["iqm"]
         verdict = "identical" if same else ("within CI" if inside else "OUTSIDE CI")
         report.lines.append(
-            f"{label}: IQM {n['iqm']:.6g} vs committed {o['iqm']:.6g} "
-            f"[{lo:.6g}, {hi:.6g}]: {verdict}"
+            f"{label}: IQM {_num(n['iqm'])} vs committed {_num(o['iqm'])} "
+            f"[{_num(lo)}, {_num(hi)}]: {verdict}"
         )
         if not inside:
             report.problems.append(
-                f"{label}: IQM {n['iqm']:.6g} outside the committed CI [{lo:.6g}, {hi:.6g}]"
+                f"{label}: IQM {_num(n['iqm'])} outside the committed CI [{_num(lo)}, {_num(hi)}]"
             )
     return report
+
+
+def _num(value: object) -> str:
+    """A score for people: at most four decimals, no exponent, no trailing zeros."""
+    if not isinstance(value, (int, float)):
+        return str(value)
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

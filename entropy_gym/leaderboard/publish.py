@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -88,20 +87,16 @@ _ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s:'\"/]+/)+([^\s:'\"/]+)")
 
 
 def scrub_paths(value: Any) -> Any:
-    """``value`` with no local absolute path left in its strings: paths under the working
-    directory become relative, under the home directory ``~/...``, any other one its file name
-    (a submitted ``/home/me/x/agent.py:Agent`` reads ``agent.py:Agent``)."""
+    """``value`` with no local absolute path left in its strings: each becomes its file name
+    (a submitted ``/home/me/x/agent.py:Agent`` reads ``agent.py:Agent``), whatever the working
+    directory, so that a board does not depend on where it was built."""
     if isinstance(value, dict):
         return {k: scrub_paths(v) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub_paths(v) for v in value]
     if not isinstance(value, str) or "/" not in value:
         return value
-    text = value
-    for prefix, short in ((os.getcwd(), ""), (os.path.expanduser("~"), "~/")):
-        if prefix and prefix != "/":
-            text = text.replace(prefix.rstrip("/") + "/", short)
-    return _ABSOLUTE.sub(lambda m: m.group(1), text)
+    return _ABSOLUTE.sub(lambda m: m.group(1), value)
 
 
 def publish_from_store(

@@ -94,3 +94,45 @@ def test_remove_deletes_a_submission_and_republishes(tmp_path, capsys) -> None:
     assert "no submission 'Zero'" in capsys.readouterr().err
     assert main(["remove", "rm", "random", *args]) == 2
     assert "is an agent of suite 'rm', not a submission" in capsys.readouterr().err
+
+
+def test_boards_read_well_ties_rounding_robustness_and_the_random_note() -> None:
+    from entropy_gym.leaderboard.build import _assign_ranks
+    from entropy_gym.leaderboard.check import _num
+    from entropy_gym.leaderboard.table import MIN_PLAIN_SCORE, random_note
+
+    rows = [
+        {"iqm": 0.0001, "cells_failed": 0, "cells_missing": 0},
+        {"iqm": -0.0002, "cells_failed": 0, "cells_missing": 0},  # reads 0.000 too: a tie
+        {"iqm": -0.018, "cells_failed": 0, "cells_missing": 0},
+        {"iqm": None, "cells_failed": 2, "cells_missing": 0},
+    ]
+    _assign_ranks(rows)
+    assert [r["rank"] for r in rows] == [1, 1, 3, None]
+    assert (_num(2.66331e-05), _num(1000.0), _num(17.5), _num(-0.01234)) == (
+        "0", "1000", "17.5", "-0.0123",
+    )  # fmt: skip
+    note = random_note({"rows": [{"label": "random", "iqm": -0.018}]})
+    assert note and "not 0" in note and "published" in note
+    assert random_note({"rows": [{"label": "random", "iqm": 0.0}]}) is None
+    assert 0 < MIN_PLAIN_SCORE < 0.5
+
+
+def test_robustness_is_shown_only_over_a_plain_score_above_the_threshold() -> None:
+    from entropy_gym.leaderboard.table import by_type
+
+    envs = ["STORI/Breakout-T3.1-v0", "STORI/Breakout-T1-v0"]
+
+    def row(label: str, plain: float, typed: float) -> dict:
+        return {
+            "label": label,
+            "robustness": {"by_type": {"1": typed / plain}},
+            "per_task": {envs[0]: {"score": plain}, envs[1]: {"score": typed}},
+        }
+
+    results = {
+        "suite": {"envs": [{"name": e, "id": e} for e in envs]},
+        "rows": [row("near_random", 0.01, -0.003), row("learned", 0.5, 0.25)],
+    }
+    _, cells = by_type(results)
+    assert "(x" not in " ".join(cells[0]) and "(x0.50)" in " ".join(cells[1])
