@@ -36,9 +36,13 @@ def to_markdown(results: dict[str, Any]) -> str:
     if typed:
         lines += ["", "## By stochasticity type", "", table.BY_TYPE_NOTE, ""]
         lines += _md_table(*typed)
-    fails = table.failures(results)
-    if fails:
-        lines += ["", "## Failed cells", ""] + [f"- {f}" for f in fails]
+    groups = table.failure_groups(results)
+    if groups:
+        lines += ["", "## Failed cells", ""] + [
+            f"- {label}, {len(cells)} cell{'s' if len(cells) != 1 else ''}: {reason} "
+            f"({', '.join(cells)})"
+            for label, reason, cells in groups
+        ]
     norms = [(env, n) for env, n in results["normalisation"].items() if n["normalised"]]
     if norms:
         lines += ["", "## Normalisation anchors", ""]

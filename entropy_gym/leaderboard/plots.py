@@ -108,6 +108,7 @@ def _aggregates(results: dict[str, Any]) -> Any:
         ax.set_title(title)
         ax.set_xlabel(results["scores"]["kind"] + " score")
         ax.grid(axis="y", visible=False)
+        ax.locator_params(axis="x", nbins=4)  # few, legible ticks on each half
     axes[0].set_yticks(ys, [r["label"] for r in rows])
     axes[0].set_ylim(-0.7, len(rows) - 0.3)
     return fig

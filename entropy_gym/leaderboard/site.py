@@ -31,6 +31,7 @@ section.suite { background: #fff; border: 1px solid var(--line); border-radius: 
                 padding: 6px 20px 16px; margin: 18px 0; }
 h2 { margin: 12px 0 4px; }
 p.note { color: var(--muted); margin: 4px 0 12px; }
+div.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 8px 0 14px; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 10px; text-align: left; vertical-align: top; }
 th { background: #f2f4f7; cursor: pointer; user-select: none; white-space: nowrap; }
@@ -39,6 +40,8 @@ figure { display: inline-block; margin: 8px 16px 8px 0; vertical-align: top; max
 figure img { max-width: 100%; background: #fff; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 12px; max-width: 520px; }
 ul.failures li { color: var(--bad); }
+details.failure summary { color: var(--bad); cursor: pointer; }
+details.failure p { margin: 4px 0 8px 18px; color: var(--muted); }
 details { margin: 8px 0; }
 code { font-size: 12px; }
 """
@@ -79,7 +82,10 @@ def _table(header: list[str], rows: list[list[str]], cls: str) -> str:
                 else f"<td>{html.escape(cell)}</td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<table class="{cls} sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (
+        f'<div class="scroll"><table class="{cls} sortable"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _suite_section(results: dict[str, Any]) -> str:
@@ -108,13 +114,15 @@ def _suite_section(results: dict[str, Any]) -> str:
             f'<figure><img class="plot" src="{html.escape(src)}" alt="{html.escape(plot)}">'
             f"<figcaption>{html.escape(PLOTS.get(plot, plot))}</figcaption></figure>"
         )
-    fails = table.failures(results)
-    if fails:
-        parts.append(
-            '<h3>Failed cells</h3><ul class="failures">'
-            + "".join(f"<li>{html.escape(f)}</li>" for f in fails)
-            + "</ul>"
-        )
+    groups = table.failure_groups(results)
+    if groups:
+        parts.append(f"<h3>Failed cells ({sum(len(c) for _, _, c in groups)})</h3>")
+        parts += [
+            f'<details class="failure"><summary>{html.escape(label)}: {html.escape(reason)} '
+            f"({len(cells)} cell{'s' if len(cells) != 1 else ''})</summary>"
+            f"<p>{html.escape(', '.join(cells))}</p></details>"
+            for label, reason, cells in groups
+        ]
     prov = json.dumps(results["provenance"], indent=1)
     parts.append(
         f"<details><summary>Provenance</summary><pre><code>{html.escape(prov)}</code></pre>"

@@ -147,6 +147,19 @@ def failures(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def failure_groups(results: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """Failed cells grouped by agent and reason, most cells first: ``(agent, reason, ["env
+    seed s", ...])``."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for c in results["cells"]:
+        if c["status"] == "failed":
+            groups.setdefault((c["label"], c["reason"] or "unknown"), []).append(
+                f"{c['env']} seed {c['seed']}"
+            )
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [(label, reason, cells) for (label, reason), cells in ordered]
+
+
 def protocol_line(results: dict[str, Any]) -> str:
     s = results["suite"]
     budget = ", ".join(f"{k}={v}" for k, v in (s["budget"] or {}).items()) or "none (no training)"

@@ -136,3 +136,20 @@ def test_robustness_is_shown_only_over_a_plain_score_above_the_threshold() -> No
     }
     _, cells = by_type(results)
     assert "(x" not in " ".join(cells[0]) and "(x0.50)" in " ".join(cells[1])
+
+
+def test_failed_cells_are_grouped_by_agent_and_reason_and_tables_scroll() -> None:
+    from entropy_gym.leaderboard.site import _table
+    from entropy_gym.leaderboard.table import failure_groups
+
+    cells = [
+        {"label": "a", "reason": "boom", "env": "E1", "seed": 0, "status": "failed"},
+        {"label": "b", "reason": "hang", "env": "E1", "seed": 0, "status": "failed"},
+        {"label": "a", "reason": "boom", "env": "E2", "seed": 1, "status": "failed"},
+        {"label": "a", "reason": "boom", "env": "E2", "seed": 2, "status": "ok"},
+    ]
+    assert failure_groups({"cells": cells}) == [
+        ("a", "boom", ["E1 seed 0", "E2 seed 1"]),
+        ("b", "hang", ["E1 seed 0"]),
+    ]
+    assert _table(["x"], [["1"]], "t").startswith('<div class="scroll"><table')
