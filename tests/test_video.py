@@ -17,6 +17,7 @@ import entropy_gym  # noqa: F401
         ("STORI/Pong-T3.2-crop-v0", "rgb_array"),
         ("Control/InvertedPendulum-T1-v0", "rgb_array"),
         ("Control/Hopper-T3.1-v0", "human"),
+        ("STORI/Pong-T1-v0", "rgb_array"),
         ("TextBandit/Bernoulli-K5-hard-v0", "ansi"),
         ("ToolTask/FileTree-easy-v0", "ansi"),
     ],
@@ -47,3 +48,23 @@ def test_record_video_writes_an_mp4(tmp_path) -> None:
     env.close()
     videos = [f for f in os.listdir(tmp_path) if f.endswith(".mp4")]
     assert videos and os.path.getsize(tmp_path / videos[0]) > 1000
+
+
+def test_stori_human_mode_draws_each_step_in_a_window(monkeypatch) -> None:
+    pytest.importorskip("pygame", reason="render_mode='human' needs the video extra (pygame)")
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # a window without a display
+    env = gym.make("STORI/Breakout-T3.2C-v0", render_mode="human")
+    try:
+        env.reset(seed=0)
+        window = env.unwrapped._window
+        assert window.size == (160 * 3, 210 * 3)
+        import pygame
+
+        for _ in range(5):
+            env.step(1)
+        shown = pygame.surfarray.array3d(pygame.display.get_surface())[::3, ::3].swapaxes(0, 1)
+        assert env.render() is None  # human mode returns nothing
+        frame = env.unwrapped._frame()
+        assert (shown == frame).mean() > 0.99  # the window holds the last observed frame
+    finally:
+        env.close()

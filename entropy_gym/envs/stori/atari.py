@@ -180,7 +180,7 @@ class StoriAtariEnv(gym.Env):
     #: This family reports no ``info["episode_metrics"]``.
     EPISODE_METRICS: ClassVar[tuple[str, ...]] = ()
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 60}
 
     def __init__(
         self,
@@ -210,8 +210,11 @@ class StoriAtariEnv(gym.Env):
             raise ValueError(f"obs_type {obs_type!r} is unknown; expected one of {OBS_TYPES}")
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ValueError(
-                f"render_mode {render_mode!r} is unknown; expected None or 'rgb_array'"
+                f"render_mode {render_mode!r} is unknown; expected None, 'human' or 'rgb_array'"
             )
+        self._window: Any = None
+        if render_mode == "human":
+            self._window = HumanWindow(f"{game} (entropy-gym)")
         self.game, self.rom = resolve_game(game)
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": 60 // int(frame_skip) or 1}
@@ -219,7 +222,7 @@ class StoriAtariEnv(gym.Env):
         self._pooled = bool(max_pool) and self._frame_skip > 1
         self._first_seen = self._frame_skip - (2 if self._pooled else 1)
         # The index screen of the last frame serves pooling and render(); skip it otherwise.
-        self._index_needed = self._pooled or render_mode == "rgb_array"
+        self._index_needed = self._pooled or render_mode is not None
         self._noop_max = int(noop_max)
         self._max_frames = max_episode_frames
         self._rgb = obs_type == "rgb"
@@ -367,6 +370,8 @@ class StoriAtariEnv(gym.Env):
         obs = self._observe(pooled=False)
         info = self._info()
         info["noops"] = noops
+        if self._window is not None:
+            self._window.show(self._frame())
         return obs, info
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -416,12 +421,21 @@ class StoriAtariEnv(gym.Env):
             and self._max_frames is not None
             and info["episode_frame_number"] >= self._max_frames
         )
+        if self._window is not None:
+            self._window.show(self._frame())
         return obs, float(reward), terminated, truncated, info
 
     def render(self) -> np.ndarray | None:
-        """The RGB frame behind the last observation (pooled, RAM-hidden if it was)."""
+        """``rgb_array``: the RGB frame behind the last observation (pooled, RAM-hidden and
+        per-frame masked if it was). ``human`` shows that frame in a window on every step."""
+        if self.render_mode == "human":
+            self._window.show(self._frame())
+            return None
         if self.render_mode != "rgb_array":
             return None
+        return self._frame()
+
+    def _frame(self) -> np.ndarray:
         palette = self._palette.palette
         if palette is None:
             return self.ale.getScreenRGB()
@@ -439,6 +453,9 @@ class StoriAtariEnv(gym.Env):
         return frame
 
     def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
         if self.ale is not None:
             _POOL.release(self.rom, self.ale, self._pristine, self._pristine_screens)
             self.ale = None
@@ -592,6 +609,45 @@ class StoriAtariEnv(gym.Env):
             self._sticky.set_state(sticky_state)
         self._idx_prev[:] = idx_prev
         self._idx_last[:] = idx_last
+
+
+class HumanWindow:
+    """A pygame window that shows RGB frames, three times their size (``render_mode="human"``).
+    pygame comes with the ``video`` extra; with ``SDL_VIDEODRIVER=dummy`` it runs headless."""
+
+    SCALE = 3
+
+    def __init__(self, title: str) -> None:
+        try:
+            import pygame
+        except ImportError:
+            raise gym.error.DependencyNotInstalled(
+                "render_mode='human' needs pygame: pip install 'entropy-gym[video]'"
+            ) from None
+        self._pygame = pygame
+        self._title = title
+        self._screen: Any = None
+
+    def show(self, frame: np.ndarray) -> None:
+        pygame = self._pygame
+        height, width = frame.shape[:2]
+        if self._screen is None:
+            pygame.display.init()
+            pygame.display.set_caption(self._title)
+            self._screen = pygame.display.set_mode((width * self.SCALE, height * self.SCALE))
+        surface = pygame.surfarray.make_surface(np.ascontiguousarray(frame.swapaxes(0, 1)))
+        self._screen.blit(pygame.transform.scale(surface, self._screen.get_size()), (0, 0))
+        pygame.event.pump()
+        pygame.display.flip()
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return None if self._screen is None else tuple(self._screen.get_size())
+
+    def close(self) -> None:
+        if self._screen is not None:
+            self._pygame.display.quit()
+            self._screen = None
 
 
 def action_index(action: Any, space: spaces.Discrete) -> int:
