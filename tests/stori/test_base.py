@@ -170,7 +170,10 @@ def test_out_of_range_action_is_refused() -> None:
         ({"noop_max": -1}, "noop_max must be an integer >= 0"),
         ({"max_episode_frames": 0}, "max_episode_frames must be >= 1 or None"),
         ({"obs_type": "ram"}, "obs_type 'ram' is unknown; expected one of ('rgb', 'grayscale')"),
-        ({"render_mode": "ansi"}, "render_mode 'ansi' is unknown; expected None, 'human' or 'rgb_array'"),
+        (
+            {"render_mode": "ansi"},
+            "render_mode 'ansi' is unknown; expected None, 'human' or 'rgb_array'",
+        ),
     ],
 )
 def test_bad_emulator_settings_are_refused(kwargs: dict, message: str) -> None:
