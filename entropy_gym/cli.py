@@ -837,16 +837,23 @@ def _os_error(err: OSError) -> str:
     return f"{what}: {where}" if where else str(err).splitlines()[0]
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``entropy-gym`` console script.
 
     Every user-caused failure (a bad suite or option, a path that cannot be read or written,
     a store that is not one) ends as one line on stderr and exit status 2.
     """
+    import signal
     import sqlite3
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None:  # the console script: SIGTERM stops the run as Ctrl-C does (cells killed)
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         _check_paths(args)
         return int(args.func(args) or 0)

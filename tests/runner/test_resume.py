@@ -138,3 +138,44 @@ def test_a_cell_killed_from_outside_is_retried_by_the_same_command(tmp_path):
         assert (tmp_path / "killed" / "k" / name).read_bytes() == (
             tmp_path / "whole" / "k" / name
         ).read_bytes(), name
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def test_killing_only_the_runner_leaves_no_cell_running(tmp_path):
+    """kill -9 (or SIGTERM) of the runner process alone, not its group: the fork server dies
+    with the runner and the held cell with the fork server."""
+    for how in (signal.SIGKILL, signal.SIGTERM):
+        gate, pid_file = tmp_path / f"gate{how}", tmp_path / f"held{how}.pid"
+        agent = {
+            "name": agent_ref("Gated"), "gate": str(gate), "gate_from": 0, "label": "gated",
+            "pid_file": str(pid_file),
+        }  # fmt: skip
+        path = write_suite(
+            tmp_path / "b.yaml", "k", seeds=[0], envs=["CartPole-v1"], agents=[agent]
+        )
+        command = cli(
+            "run", "k", "--file", str(path), "--store", str(tmp_path / f"{how}.sqlite"),
+            "--out", str(tmp_path / "out"), "--quiet",
+        )  # fmt: skip
+        proc = subprocess.Popen(
+            command, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 120
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1)
+        cell = int(pid_file.read_text())
+        assert _alive(cell)
+        os.kill(proc.pid, how)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _alive(cell) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(cell), f"the cell outlived a runner killed by {how.name}"
