@@ -30,6 +30,8 @@ def print_leaderboard(results: dict[str, Any]) -> None:
     console.print(grid)
     console.print(f"{results['scores']['note'].capitalize()}.")
     console.print(table.protocol_line(results))
+    if table.random_note(results):
+        console.print(table.random_note(results), markup=False)
     typed = table.by_type(results)
     if typed:
         grid = Table(title="By stochasticity type", title_justify="left")
@@ -39,11 +41,11 @@ def print_leaderboard(results: dict[str, Any]) -> None:
             grid.add_row(*row)
         console.print(grid)
         console.print(table.BY_TYPE_NOTE)
-    fails = table.failures(results)
-    if fails:
-        console.print(f"[red]{len(fails)} failed cells:[/red]")
-        for line in fails[:20]:
-            console.print(f"  {line}", markup=False)
+    groups = table.failure_groups(results)
+    if groups:
+        console.print(f"[red]{sum(len(c) for _, _, c in groups)} failed cells:[/red]")
+        for label, reason, cells in groups[:20]:
+            console.print(f"  {label}, {len(cells)} cells: {reason}", markup=False)
 
 
 def _print_plain(results: dict[str, Any]) -> None:
@@ -54,6 +56,8 @@ def _print_plain(results: dict[str, Any]) -> None:
         print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
     print(f"{results['scores']['note'].capitalize()}.")
     print(table.protocol_line(results))
+    if table.random_note(results):
+        print(table.random_note(results))
     typed = table.by_type(results)
     if typed:
         widths = [max(len(x) for x in col) for col in zip(typed[0], *typed[1])]
@@ -61,5 +65,5 @@ def _print_plain(results: dict[str, Any]) -> None:
         for line in [typed[0], ["-" * w for w in widths], *typed[1]]:
             print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
         print(table.BY_TYPE_NOTE)
-    for line in table.failures(results)[:20]:
-        print(f"  failed: {line}")
+    for label, reason, cells in table.failure_groups(results)[:20]:
+        print(f"  failed: {label}, {len(cells)} cells: {reason}")
