@@ -818,14 +818,14 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise ConfigError(f"--file {suite_file} is a directory; expected a suite YAML file")
     if getattr(args, "address", None) and getattr(args, "backend", "local") != "ray":
         raise ConfigError("--address only applies to --backend ray")
-    for option, minimum in (("workers", 1), ("time_limit", 0), ("memory_limit_mb", 1)):
+    for option, bound, ok in (
+        ("workers", ">= 1", lambda v: v >= 1),
+        ("time_limit", "> 0", lambda v: v > 0),  # False for NaN too
+        ("memory_limit_mb", ">= 1", lambda v: v >= 1),
+    ):
         value = getattr(args, option, None)
-        if (value is not None and not value >= minimum) or (value is not None and value != value):
-            flag = "--" + option.replace("_", "-")
-            bound = f"> {minimum}" if minimum == 0 else f">= {minimum}"
-            raise ConfigError(f"{flag} must be {bound}, got {value}")
-    if getattr(args, "time_limit", None) == 0:
-        raise ConfigError("--time-limit must be > 0, got 0")
+        if value is not None and not ok(value):
+            raise ConfigError(f"--{option.replace('_', '-')} must be {bound}, got {value}")
 
 
 def _os_error(err: OSError) -> str:

@@ -139,14 +139,6 @@ BY_TYPE_NOTE = (
 )
 
 
-def failures(results: dict[str, Any]) -> list[str]:
-    return [
-        f"{c['label']} on {c['env']} seed {c['seed']}: {c['reason']}"
-        for c in results["cells"]
-        if c["status"] == "failed"
-    ]
-
-
 def failure_groups(results: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
     """Failed cells grouped by agent and reason, most cells first: ``(agent, reason, ["env
     seed s", ...])``."""

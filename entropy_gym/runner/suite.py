@@ -229,8 +229,7 @@ class _Checker:
         ok = (
             isinstance(value, (int, float))
             and not isinstance(value, bool)
-            and math.isfinite(float(value) if isinstance(value, float) else 0.0)
-            and (not isinstance(value, int) or abs(value) < 2**63)
+            and (math.isfinite(value) if isinstance(value, float) else abs(value) < 2**63)
         )
         if ok and positive and not value > 0:
             ok = False

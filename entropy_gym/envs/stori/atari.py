@@ -439,17 +439,15 @@ class StoriAtariEnv(gym.Env):
         palette = self._palette.palette
         if palette is None:
             return self.ale.getScreenRGB()
-        frame = np.take(palette.rgb, self._idx_last, axis=0)
-        draws = self._frame_draws
-        if draws:
-            for mask, params in draws[-1]:
+        screens = (self._idx_prev, self._idx_last) if self._last_pooled else (self._idx_last,)
+        frames = [np.take(palette.rgb, screen, axis=0) for screen in screens]
+        # The masks painted on each observed frame, oldest first (none without frame masks).
+        for frame, painted in zip(frames, self._frame_draws or [()] * len(frames)):
+            for mask, params in painted:
                 mask.paint(frame, params)
+        frame = frames[-1]
         if self._last_pooled:
-            prev = np.take(palette.rgb, self._idx_prev, axis=0)
-            if draws:
-                for mask, params in draws[0]:
-                    mask.paint(prev, params)
-            np.maximum(frame, prev, out=frame)
+            np.maximum(frame, frames[0], out=frame)
         return frame
 
     def close(self) -> None:

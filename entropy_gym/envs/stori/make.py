@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -190,11 +191,10 @@ def make_stori_env(
     return env
 
 
-_KWARGS = (
-    "type", "p", "per", "mode", "mask", "random_actions", "secondary", "drift", "threshold",
-    "frame_skip", "frameskip", "max_pool", "noop_max", "max_episode_frames", "obs_mode",
-    "obs_type", "full_action_space", "repeat_action_probability", "render_mode",
-)  # fmt: skip
+#: The keyword arguments a STORI id accepts (for the did-you-mean of a misspelt one).
+_KWARGS = tuple(
+    name for name in inspect.signature(make_stori_env).parameters if name not in ("game", "unknown")
+)
 
 
 def _perturb(

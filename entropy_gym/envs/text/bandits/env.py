@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from entropy_gym.envs.text.bandits.core import STATE_ARRAYS, BanditBatch
+from entropy_gym.envs.text.bandits.core import METRICS, STATE_ARRAYS, BanditBatch
 from entropy_gym.envs.text.bandits.parse import parse_reply
 from entropy_gym.envs.text.bandits.prompt import CHARSET, PromptWriter
 from entropy_gym.envs.text.bandits.spec import BanditSpec
@@ -67,14 +67,7 @@ class TextBanditEnv(gym.Env):
     """
 
     #: The names of ``info["episode_metrics"]`` (what a suite's ``metrics`` may list).
-    EPISODE_METRICS: ClassVar[tuple[str, ...]] = (
-        "regret",
-        "best_arm_frac",
-        "suffix_failure",
-        "k_min_frac",
-        "greedy_frac",
-        "invalid_rate",
-    )
+    EPISODE_METRICS: ClassVar[tuple[str, ...]] = METRICS
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
 

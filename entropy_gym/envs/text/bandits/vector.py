@@ -20,7 +20,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from entropy_gym.envs.text.bandits.core import BanditBatch
+from entropy_gym.envs.text.bandits.core import METRICS, BanditBatch
 from entropy_gym.envs.text.bandits.env import read_action
 from entropy_gym.envs.text.bandits.prompt import CHARSET, PromptWriter
 from entropy_gym.envs.text.bandits.spec import BanditSpec
@@ -30,14 +30,7 @@ class TextBanditVectorEnv(VectorEnv):
     """``num_envs`` text bandits of one spec; ``device`` puts the numeric core on torch."""
 
     #: The names of ``info["episode_metrics"]`` (what a suite's ``metrics`` may list).
-    EPISODE_METRICS: ClassVar[tuple[str, ...]] = (
-        "regret",
-        "best_arm_frac",
-        "suffix_failure",
-        "k_min_frac",
-        "greedy_frac",
-        "invalid_rate",
-    )
+    EPISODE_METRICS: ClassVar[tuple[str, ...]] = METRICS
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
