@@ -42,7 +42,10 @@ def test_llm_rl_scores_the_trainer_alone_and_with_every_token_intervention(name)
 
     suite = SUITES[name]
     families = {env.id.split("/")[0] for env in suite.envs}
-    assert families == {"Reasoning", "ToolTask", "TextBandit"}
+    # The CPU board trains on the single-turn task; the GPU one on all three kinds.
+    assert families == (
+        {"Reasoning"} if name == "llm-rl" else {"Reasoning", "ToolTask", "TextBandit"}
+    )
     used = {
         iv["name"]
         for a in suite.agents
