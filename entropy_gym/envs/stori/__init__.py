@@ -14,7 +14,9 @@ ENTRY_POINT = "entropy_gym.envs.stori.make:make_stori_env"
 
 def register() -> None:
     """Register the paper presets of the four STORI games and the game-independent variants of
-    every ALE game (those that ``ALE/<Game>-v5`` exists for)."""
+    every ALE game (those that ``ALE/<Game>-v5`` exists for), anchored by DQN Zoo's published
+    scores where they exist and by the measured random agent (:mod:`.anchors`) elsewhere."""
+    from entropy_gym.envs.stori.anchors import measured_scores, source_of
     from entropy_gym.envs.stori.catalog import HUMAN_RANDOM_SOURCE, game_roms, random_human_scores
     from entropy_gym.envs.stori.presets import describe, variants
     from entropy_gym.registration import EnvCard, register_env
@@ -24,7 +26,10 @@ def register() -> None:
     except ModuleNotFoundError:
         return  # ale-py is absent: no STORI ids
     for game, rom in games.items():
-        scores = random_human_scores(rom)
+        scores, source = random_human_scores(rom), HUMAN_RANDOM_SOURCE
+        if scores is None:
+            scores = measured_scores(game)
+            source = source_of(game) if scores else None
         for suffix, kwargs in variants(game).items():
             register_env(
                 EnvCard(
@@ -37,6 +42,6 @@ def register() -> None:
                     kwargs={"game": game, **kwargs},
                     random_score=scores[0] if scores else None,
                     reference_score=scores[1] if scores else None,
-                    reference_source=HUMAN_RANDOM_SOURCE if scores else None,
+                    reference_source=source,
                 )
             )
