@@ -16,20 +16,24 @@ from entropy_gym.leaderboard.markdown import to_markdown
 from entropy_gym.leaderboard.table import by_type
 from entropy_gym.registration import _CATALOG, EnvCard, register_env
 from entropy_gym.runner.suite import load_suite
+from entropy_gym.scoring import aggregate
 from entropy_gym.scoring.aggregate import (
     aggregate_estimates,
+    batched_iqm,
+    draw_counts,
     improvement_estimate,
     iqm,
     iqm_and_mean,
+    performance_profiles,
     probability_of_improvement,
     score_distribution,
-    seeded_global_numpy,
-    stable_seed,
+    stratified_indices,
 )
 from entropy_gym.scoring.entropy import collapse_flag, max_entropy
 from entropy_gym.scoring.fit import fit_entropy_return
 from entropy_gym.scoring.normalise import anchors_for
 from entropy_gym.scoring.robustness import robustness
+from tests import rliable_reference as reference
 from tests.runner.helpers import synthetic_rows, write_suite
 
 FIXED = [
@@ -42,8 +46,8 @@ FIXED = [
 
 @pytest.mark.parametrize("scores", FIXED)
 def test_iqm_and_mean_equal_rliable_metrics(scores):
-    assert iqm(scores) == pytest.approx(metrics.aggregate_iqm(scores), rel=1e-12)
-    assert iqm_and_mean(scores)[1] == pytest.approx(metrics.aggregate_mean(scores), rel=1e-12)
+    assert iqm(scores) == metrics.aggregate_iqm(scores)  # bit for bit
+    assert iqm_and_mean(scores)[1] == metrics.aggregate_mean(scores)
 
 
 @pytest.mark.parametrize(
@@ -70,20 +74,86 @@ def test_score_distribution_equals_rliable():
     assert np.allclose(score_distribution(FIXED[0], taus), expected)
 
 
-def test_interval_estimates_are_rliables_stratified_bootstrap_seeded():
-    scores = {"A": FIXED[0], "B": FIXED[1][:, :3]}
-    ours = aggregate_estimates(scores, reps=500)
-    for label, x in scores.items():
+RANDOM = np.random.default_rng(7)
+#: Score matrices for the bootstrap comparisons: ties, one task, one run per task, many tasks.
+MATRICES = [
+    FIXED[0],
+    FIXED[1][:, :3],
+    FIXED[2],
+    np.round(RANDOM.normal(size=(5, 40)), 1),
+    RANDOM.normal(size=(10, 13)),
+]
 
-        def reference(s):
-            return np.array([metrics.aggregate_iqm(s), metrics.aggregate_mean(s)])
 
-        with seeded_global_numpy(stable_seed("aggregate", label)):
-            points, cis = rly.get_interval_estimates({label: x}, reference, reps=500)
-        assert ours[label]["iqm"] == pytest.approx(points[label][0])
-        assert ours[label]["iqm_ci"] == pytest.approx([cis[label][0][0], cis[label][1][0]])
-        assert ours[label]["mean_ci"] == pytest.approx([cis[label][0][1], cis[label][1][1]])
-        assert ours[label]["iqm_ci"][0] <= ours[label]["iqm"] <= ours[label]["iqm_ci"][1]
+@pytest.mark.parametrize("scores", MATRICES, ids=lambda m: "x".join(map(str, m.shape)))
+def test_interval_estimates_equal_rliables_stratified_bootstrap(scores):
+    assert aggregate_estimates({"A": scores}, reps=500) == reference.aggregate_estimates(
+        {"A": scores}, reps=500
+    )
+    est = aggregate_estimates({"A": scores}, reps=500)["A"]
+    assert est["iqm_ci"][0] <= est["iqm"] <= est["iqm_ci"][1]
+
+
+@pytest.mark.parametrize("scores", MATRICES, ids=lambda m: "x".join(map(str, m.shape)))
+def test_performance_profiles_equal_rliables(scores):
+    taus = np.linspace(-1.5, 2.5, 9)
+    ours = performance_profiles({"A": scores}, taus, reps=300)
+    assert ours == reference.performance_profiles({"A": scores}, taus, reps=300)
+    assert all(
+        lo <= f <= hi for lo, f, hi in zip(*(ours["A"][k] for k in ("lower", "fraction", "upper")))
+    )
+
+
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        (MATRICES[3], np.round(RANDOM.normal(size=(5, 40)), 1)),  # equal run counts, ties
+        (FIXED[0], FIXED[0][::-1] + 0.05),
+        (FIXED[0], np.vstack([FIXED[0], FIXED[0][:2] - 0.1])),  # 4 vs 6 runs
+        (np.array([[0.0], [1.0]]), np.array([[2.0], [3.0], [0.5]])),
+    ],
+)
+def test_improvement_estimate_equals_rliables_independent_bootstrap(x, y):
+    assert improvement_estimate(x, y, reps=400, seed=11) == reference.improvement_estimate(
+        x, y, reps=400, seed=11
+    )
+
+
+def test_intervals_do_not_depend_on_the_chunk_size(monkeypatch):
+    scores = MATRICES[4]
+    whole = (
+        aggregate_estimates({"A": scores}, reps=300),
+        improvement_estimate(scores, scores[::-1], 300),
+    )
+    monkeypatch.setattr(aggregate, "CHUNK_ELEMENTS", 50)  # a few replications per chunk
+    chunked = (
+        aggregate_estimates({"A": scores}, reps=300),
+        improvement_estimate(scores, scores[::-1], 300),
+    )
+    assert chunked == whole
+
+
+def test_batched_statistics_equal_their_per_replication_forms():
+    rng = np.random.RandomState(3)
+    scores = MATRICES[4]
+    idx = stratified_indices(rng, 50, *scores.shape)
+    samples = scores[idx, np.arange(scores.shape[1])]
+    assert batched_iqm(samples.reshape(50, -1)).tolist() == [iqm(s) for s in samples]
+    counts = draw_counts(idx, scores.shape[0])
+    for r in range(50):
+        for t in range(scores.shape[1]):
+            assert counts[r, t].tolist() == np.bincount(idx[r, :, t], minlength=10).tolist()
+
+
+def test_bootstrap_intervals_cover_the_truth_within_monte_carlo_error():
+    # 200 independent experiments of 10 runs x 4 tasks from N(0, 1): the 95% CI of the mean
+    # must contain the true mean 0 in 95% of them, up to binomial error (3 sigma: 0.90-1.0).
+    rng = np.random.default_rng(0)
+    covered = 0
+    for k in range(200):
+        est = aggregate_estimates({f"run{k}": rng.normal(size=(10, 4))}, reps=400)
+        covered += est[f"run{k}"]["mean_ci"][0] <= 0.0 <= est[f"run{k}"]["mean_ci"][1]
+    assert 0.88 <= covered / 200 <= 0.99
 
 
 def test_bootstraps_are_deterministic_and_leave_global_numpy_alone():
