@@ -16,8 +16,13 @@ def register() -> None:
     """Register the paper presets of the four STORI games and the game-independent variants of
     every ALE game (those that ``ALE/<Game>-v5`` exists for), anchored by DQN Zoo's published
     scores where they exist and by the measured random agent (:mod:`.anchors`) elsewhere."""
-    from entropy_gym.envs.stori.anchors import measured_scores, source_of
-    from entropy_gym.envs.stori.catalog import HUMAN_RANDOM_SOURCE, game_roms, random_human_scores
+    from entropy_gym.envs.stori.catalog import (
+        HUMAN_RANDOM_SOURCE,
+        game_roms,
+        measured_scores,
+        measured_source,
+        random_human_scores,
+    )
     from entropy_gym.envs.stori.presets import describe, variants
     from entropy_gym.registration import EnvCard, register_env
 
@@ -29,7 +34,7 @@ def register() -> None:
         scores, source = random_human_scores(rom), HUMAN_RANDOM_SOURCE
         if scores is None:
             scores = measured_scores(game)
-            source = source_of(game) if scores else None
+            source = measured_source(game) if scores else None
         for suffix, kwargs in variants(game).items():
             register_env(
                 EnvCard(

@@ -1,4 +1,4 @@
-"""The ALE games, their names, and the per-game normalisation scores.
+"""The ALE games, their names, and the per-game normalisation scores (published or measured).
 
 The game list is read from the ROM checksum file inside the installed ``ale_py`` package without
 importing it (importing ``ale_py`` loads the emulator, and registration must stay cheap). It
@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 #: ROMs that ale-py ships but registers no ``ALE/<Game>-v5`` id for (multiplayer only).
 MULTIPLAYER_ONLY = frozenset({"combat", "joust", "maze_craze", "warlords"})
@@ -85,6 +86,15 @@ _RANDOM_HUMAN: dict[str, tuple[float, float]] = {
 }
 
 
+#: Measured anchors of the games the table lacks, written by :mod:`.anchors`.
+MEASURED_PATH = Path(__file__).with_name("measured_anchors.json")
+PROTOCOL = (
+    "uniform random agent on the plain game (type 3.1), 1-30 no-op starts, 108,000-frame cap, "
+    "frame skip 4, sticky actions off"
+)
+REFERENCE_RULE = "random mean + 1 std of its episode returns (+1 where the std is 0)"
+
+
 def rom_to_name(rom: str) -> str:
     """ALE's PascalCase game name of a snake_case ROM id (``bank_heist`` -> ``BankHeist``)."""
     return rom.title().replace("_", "")
@@ -120,3 +130,31 @@ def resolve_game(game: str) -> tuple[str, str]:
 def random_human_scores(rom: str) -> tuple[float, float] | None:
     """``(random, human)`` score of a ROM id from DQN Zoo's table, or ``None`` if not listed."""
     return _RANDOM_HUMAN.get(rom)
+
+
+@functools.lru_cache(maxsize=1)
+def load_measured(path: Path = MEASURED_PATH) -> dict[str, Any]:
+    """The stored measurement file (``{"games": {}}`` where it does not exist)."""
+    if not path.exists():
+        return {"games": {}}
+    with open(path) as f:
+        data: dict[str, Any] = json.load(f)
+    return data
+
+
+def measured_scores(game: str) -> tuple[float, float] | None:
+    """``(random, reference)`` of a PascalCase game from the stored file, or ``None``."""
+    entry = load_measured()["games"].get(game)
+    return None if entry is None else (entry["random"], entry["reference"])
+
+
+def measured_source(game: str) -> str:
+    """The ``reference_source`` string of a game's measured anchors."""
+    entry = load_measured()["games"][game]
+    prov = load_measured()["provenance"]
+    return (
+        f"measured: {PROTOCOL}; {entry['episodes']} episodes, random {entry['random']:.4g} "
+        f"(std {entry['std']:.4g}); reference = {REFERENCE_RULE}; DQN Zoo publishes no score "
+        f"for this game (entropy-gym {prov['package_version']}, ale-py "
+        f"{prov['libraries'].get('ale-py', '?')}, {prov['date']})"
+    )
