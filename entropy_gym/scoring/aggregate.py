@@ -191,11 +191,13 @@ def performance_profiles(
         scores = np.asarray(scores, dtype=np.float64)
         runs, tasks = scores.shape
         above = (scores.T[:, :, None] > taus[None, None, :]).reshape(tasks * runs, taus.size)
+        above = above.astype(np.float64)  # a float product (BLAS); integer counts stay exact
         rng = np.random.RandomState(stable_seed("profile", label))
         replications = []
         for chunk in _chunks(reps, runs * tasks):
             counts = draw_counts(stratified_indices(rng, chunk, runs, tasks), runs)
-            replications.append(counts.reshape(chunk, tasks * runs) @ above / (runs * tasks))
+            counts = counts.reshape(chunk, tasks * runs).astype(np.float64)
+            replications.append(counts @ above / (runs * tasks))
         ci = percentile_interval(np.concatenate(replications))
         out[label] = {
             "tau": [float(t) for t in taus],
