@@ -242,3 +242,33 @@ def test_gradient_checkpointing_changes_memory_not_the_update(lm):
     on, off = trained(True), trained(False)
     assert on.keys() == off.keys()
     assert all(torch.allclose(on[n], off[n], atol=1e-6) for n in on)
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize(
+    "env_id, env_kwargs, turns",
+    [
+        ("Reasoning/Arithmetic-easy-v0", {}, (1, 1)),  # single-turn: one reply per episode
+        ("ToolTask/KnowledgeBase-easy-v0", {"max_turns": 2}, (1, 2)),  # ends early on an answer
+        (BANDIT, BANDIT_KW, (2, 2)),  # the bandit always plays its horizon
+    ],
+    ids=["reasoning", "tooltask", "bandit"],
+)
+def test_trains_through_the_runner_on_each_text_family(lm, env_id, env_kwargs, turns):
+    cell = Cell(
+        suite="t",
+        agent_label="grpo",
+        agent_config=TINY,
+        env_name=env_id,
+        env_id=env_id,
+        env_kwargs=env_kwargs,
+        seed=0,
+        num_envs=1,
+        eval_episodes=1,
+        budget={"episodes": 2},
+    )
+    result = run_cell(cell, "cpu")
+    (record,) = result.telemetry  # one update of one group of two episodes
+    assert record["episodes"] == 2.0 and math.isfinite(record["loss"])
+    assert turns[0] <= record["turns"] <= turns[1]
+    assert len(result.returns) == 1 and result.entropy is not None

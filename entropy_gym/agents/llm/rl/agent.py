@@ -352,6 +352,7 @@ class GRPOAgent(LocalLMAgent):
                 "return": float(np.mean(rewards)),
                 **({"success": float(np.mean(successes))} if successes else {}),
                 "response_length": float(np.mean(replies)) if replies else 0.0,
+                "turns": float(np.mean([len(t.turns) for t in trajectories])),
                 **stats,
                 "sample_s": sample_s,
                 "update_s": time.perf_counter() - started,
