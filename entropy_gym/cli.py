@@ -59,6 +59,8 @@ def cmd_suites(args: argparse.Namespace) -> int:
     for suite in suites.values():
         cells = len(suite.agents) * len(suite.envs) * len(suite.seeds)
         budget = ", ".join(f"{k} {v:g}" for k, v in (suite.budget or {}).items()) or "none"
+        own = sum(e.budget is not None or e.eval_episodes is not None for e in suite.envs)
+        budget += f" (own on {own} env{'s' if own > 1 else ''})" if own else ""
         text = " ".join(suite.description.split())
         rows.append(
             [suite.name, str(cells), f"{len(suite.agents)}x{len(suite.envs)}x{len(suite.seeds)}",

@@ -26,7 +26,7 @@ import numpy as np
 
 from entropy_gym.runner.cells import Cell, expand
 from entropy_gym.runner.store import Row, Store
-from entropy_gym.runner.suite import Suite, intervention_label
+from entropy_gym.runner.suite import EnvEntry, Suite, intervention_label
 from entropy_gym.scoring.aggregate import (
     CONFIDENCE,
     aggregate_estimates,
@@ -123,7 +123,7 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
             "name": suite.name,
             "description": suite.description,
             "seeds": list(suite.seeds),
-            "envs": [{"name": e.name, "id": e.id, "kwargs": dict(e.kwargs)} for e in suite.envs],
+            "envs": [_env_entry(suite, e) for e in suite.envs],
             "eval_episodes": suite.eval_episodes,
             "num_envs": suite.num_envs,
             "budget": dict(suite.budget) if suite.budget else None,
@@ -399,3 +399,15 @@ def _mean_trajectory(trajectories: Iterable[Sequence[float] | None]) -> list[flo
 def _mean(values: Iterable[float | None]) -> float | None:
     vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     return float(np.mean(vals)) if vals else None
+
+
+def _env_entry(suite: Suite, env: EnvEntry) -> dict[str, Any]:
+    """An env of the board's suite; its own budget and evaluation episodes where it has them."""
+    entry: dict[str, Any] = {"name": env.name, "id": env.id, "kwargs": dict(env.kwargs)}
+    if env.budget is not None:
+        entry["budget"] = dict(env.budget)
+    if env.eval_episodes is not None:
+        entry["eval_episodes"] = env.eval_episodes
+    if env.agent_params:
+        entry["agent_params"] = dict(env.agent_params)
+    return entry

@@ -152,9 +152,20 @@ def failure_groups(results: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
     return [(label, reason, cells) for (label, reason), cells in ordered]
 
 
+def _budget_text(budget: dict[str, Any] | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (budget or {}).items()) or "none (no training)"
+
+
 def protocol_line(results: dict[str, Any]) -> str:
     s = results["suite"]
-    budget = ", ".join(f"{k}={v}" for k, v in (s["budget"] or {}).items()) or "none (no training)"
+    budget = _budget_text(s["budget"])
+    own = [
+        f"{e['name']}: {_budget_text(e.get('budget', s['budget']))}, "
+        f"{e.get('eval_episodes', s['eval_episodes'])} evaluation episodes"
+        for e in s["envs"]
+        if "budget" in e or "eval_episodes" in e
+    ]
+    budget += f" ({'; '.join(own)})" if own else ""
     return (
         f"{len(s['envs'])} envs x {len(s['seeds'])} seeds, {s['eval_episodes']} evaluation episodes "
         f"per cell on {s['num_envs']} vector envs, training budget {budget}; IQM and mean over "

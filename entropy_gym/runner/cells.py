@@ -81,20 +81,22 @@ def expand(
     time_limit_s: float | None = None,
 ) -> list[Cell]:
     """Cells of ``suite`` in a fixed order (agent, env, seed); ``agents`` replaces the suite's
-    agents (``submit`` scores a user's agent on the suite's envs and seeds)."""
+    agents (``submit`` scores a user's agent on the suite's envs and seeds). An env's own
+    budget, evaluation episodes and (for the suite's agents) agent parameters apply to its
+    cells."""
     rows = suite.agents if agents is None else agents
     return [
         Cell(
             suite=suite.name,
             agent_label=agent.label,
-            agent_config=dict(agent.config),
+            agent_config={**agent.config, **(env.agent_params if agents is None else {})},
             env_name=env.name,
             env_id=env.id,
             env_kwargs=dict(env.kwargs),
             seed=seed,
             num_envs=suite.num_envs,
-            eval_episodes=suite.eval_episodes,
-            budget=dict(suite.budget) if suite.budget else None,
+            eval_episodes=suite.eval_episodes_for(env),
+            budget=dict(suite.budget_for(env) or {}) or None,
             time_limit_s=suite.time_limit_s if time_limit_s is None else time_limit_s,
             memory_limit_mb=memory_limit_mb,
             source=source,

@@ -23,7 +23,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,17 @@ SUITE_KEYS: dict[str, bool] = {
     "metrics": False,
     "bootstrap_reps": False,
 }
-ENV_KEYS = ("id", "name", "kwargs", "random_score", "reference_score", "reference_source")
+ENV_KEYS = (
+    "id",
+    "name",
+    "kwargs",
+    "random_score",
+    "reference_score",
+    "reference_source",
+    "budget",
+    "eval_episodes",
+    "agent_params",
+)
 BUDGET_KEYS = ("env_steps", "episodes", "seconds")
 DEFAULT_TIME_LIMIT_S = 600.0
 DEFAULT_BOOTSTRAP_REPS = 2000
@@ -131,7 +141,11 @@ class EnvEntry:
     """One env of a suite: a Gymnasium id, its kwargs, and optional normalisation anchors.
 
     ``name`` is the task's column name on the leaderboard (the id, unless the same id appears
-    with different kwargs). Anchors given here override the env catalog's.
+    with different kwargs). Anchors given here override the env catalog's; ``budget`` and
+    ``eval_episodes``, where given, replace the suite's for this env's cells (a multi-turn task
+    beside single-turn ones can then train and evaluate on fewer, longer episodes), and
+    ``agent_params`` are merged into every suite agent's config on this env (per-env
+    hyperparameters, as RL Zoo keeps them; a submitted agent does not get them).
     """
 
     id: str
@@ -140,6 +154,9 @@ class EnvEntry:
     random_score: float | None = None
     reference_score: float | None = None
     reference_source: str | None = None
+    budget: Mapping[str, float] | None = None
+    eval_episodes: int | None = None
+    agent_params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,6 +191,14 @@ class Suite:
     metrics: tuple[str, ...] = ()
     bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS
     file: str = DEFAULT_SUITE_FILE
+
+    def budget_for(self, env: EnvEntry) -> Mapping[str, float] | None:
+        """The training budget of ``env``'s cells: its own where the suite gives one."""
+        return env.budget if env.budget is not None else self.budget
+
+    def eval_episodes_for(self, env: EnvEntry) -> int:
+        """Evaluation episodes of ``env``'s cells: its own where the suite gives them."""
+        return env.eval_episodes if env.eval_episodes is not None else self.eval_episodes
 
     def env_by_name(self, name: str) -> EnvEntry:
         for env in self.envs:
@@ -512,6 +537,20 @@ def _parse_envs(check: _Checker, value: Any, key: str) -> tuple[EnvEntry, ...]:
                     f"{k}.reference_score", "expected a value different from random_score"
                 )
             check.string(item.get("reference_source"), f"{k}.reference_source", "text")
+        budget = _parse_budget(check, item.get("budget"), f"{k}.budget")
+        eval_episodes = (
+            check.integer(item["eval_episodes"], f"{k}.eval_episodes", 1, "eval_episodes")
+            if item.get("eval_episodes") is not None
+            else None
+        )
+        params = dict(check.mapping(item.get("agent_params") or {}, f"{k}.agent_params"))
+        check.free_value(params, f"{k}.agent_params")
+        reserved = sorted(set(params) & {"name", "label", "interventions"})
+        if reserved:
+            raise check.fail(
+                f"{k}.agent_params.{reserved[0]}",
+                "expected agent parameters only (not name, label or interventions)",
+            )
         entries.append(
             EnvEntry(
                 id=check.string(item["id"], f"{k}.id"),
@@ -524,6 +563,9 @@ def _parse_envs(check: _Checker, value: Any, key: str) -> tuple[EnvEntry, ...]:
                 if anchors["reference_score"] is None
                 else float(anchors["reference_score"]),
                 reference_source=item.get("reference_source"),
+                budget=budget,
+                eval_episodes=eval_episodes,
+                agent_params=params,
             )
         )
     return _name_envs(check, entries, key)
@@ -557,9 +599,7 @@ def _name_envs(check: _Checker, entries: list[EnvEntry], key: str) -> tuple[EnvE
                 "expected distinct ids or kwargs, or a distinct 'name'",
             )
         seen[name] = i
-        named.append(
-            EnvEntry(e.id, e.kwargs, name, e.random_score, e.reference_score, e.reference_source)
-        )
+        named.append(replace(e, name=name))
     return tuple(named)
 
 
@@ -706,6 +746,16 @@ def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
                     iv_key,
                     f"building the intervention raised {type(err).__name__}: {err}",
                 ) from None
+        for n, env in enumerate(suite.envs):
+            if env.agent_params:
+                try:
+                    make_agent({**plain, **env.agent_params})
+                except Exception as err:
+                    raise SuiteError(
+                        suite.file,
+                        f"{base}.envs[{n}].agent_params",
+                        f"agent {entry.label!r} with these parameters: {err}",
+                    ) from None
         checked: set[tuple[str, str]] = set()
         check_task = getattr(agent, "check_task", None)
         for env, task in tasks:

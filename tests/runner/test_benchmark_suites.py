@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from entropy_gym.runner.cells import expand
 from entropy_gym.runner.suite import check_runnable, load_suites
 from tests.runner.helpers import REPO
 
@@ -42,10 +43,8 @@ def test_llm_rl_scores_the_trainer_alone_and_with_every_token_intervention(name)
 
     suite = SUITES[name]
     families = {env.id.split("/")[0] for env in suite.envs}
-    # The CPU board trains on the single-turn task; the GPU one on all three kinds.
-    assert families == (
-        {"Reasoning"} if name == "llm-rl" else {"Reasoning", "ToolTask", "TextBandit"}
-    )
+    # Both train on the single-turn task and on both multi-turn kinds.
+    assert families == {"Reasoning", "ToolTask", "TextBandit"}
     used = {
         iv["name"]
         for a in suite.agents
@@ -59,3 +58,14 @@ def test_llm_rl_scores_the_trainer_alone_and_with_every_token_intervention(name)
     }
     assert token_level | {"clip_cov", "kl_cov", "entropy_bonus", "entropy_target"} <= used
     assert all(a.config["name"] == "llm_grpo" for a in suite.agents)
+
+
+def test_the_cpu_llm_rl_suite_fits_its_multi_turn_tasks_in_one_update_each():
+    # One group of 4 episodes is one update: the budget admits exactly one, and the suite's
+    # agents (2 groups per update on Reasoning) play one group there.
+    suite = SUITES["llm-rl"]
+    for env in suite.envs:
+        if env.id.startswith(("ToolTask/", "TextBandit/")):
+            cells = [c for c in expand(suite) if c.env_name == env.name]
+            assert {c.agent_config["groups"] * c.agent_config["group_size"] for c in cells} == {4}
+            assert all(c.budget == {"episodes": 4} and c.eval_episodes == 4 for c in cells)

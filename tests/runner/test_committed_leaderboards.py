@@ -28,6 +28,10 @@ def test_committed_leaderboard_matches_its_suite(path):
         dict(suite.budget) if suite.budget else None
     )
     assert [e["id"] for e in s["envs"]] == [e.id for e in suite.envs]
+    for entry, env in zip(s["envs"], suite.envs, strict=True):  # an env's own protocol
+        assert entry.get("budget") == (dict(env.budget) if env.budget else None)
+        assert entry.get("eval_episodes") == env.eval_episodes
+        assert entry.get("agent_params", {}) == dict(env.agent_params)
     assert all(r["source"] == "suite" for r in results["rows"]), (
         "a committed board holds no submissions"
     )

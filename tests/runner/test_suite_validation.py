@@ -107,6 +107,21 @@ def suite_with(**changes):
             "suites.s.agents[0].interventions",
             "expected a list",
         ),
+        (
+            suite_with(envs=[{"id": "CartPole-v1", "budget": {"steps": 4}}]),
+            "suites.s.envs[0].budget.steps",
+            "unknown key; expected one of: env_steps",
+        ),
+        (
+            suite_with(envs=[{"id": "CartPole-v1", "eval_episodes": 0}]),
+            "suites.s.envs[0].eval_episodes",
+            "expected an integer >= 1, got 0",
+        ),
+        (
+            suite_with(envs=[{"id": "CartPole-v1", "agent_params": {"label": "x"}}]),
+            "suites.s.envs[0].agent_params.label",
+            "expected agent parameters only (not name, label or interventions)",
+        ),
         ({"suites": {"site": GOOD}}, "suites.site", "expected a suite name"),
         ({"suites": {"s": {**GOOD, "extra": 1}}}, "suites.s.extra", "unknown key"),
     ],
@@ -178,6 +193,12 @@ def test_missing_file_and_unknown_suite(tmp_path):
         (["random"], ["NoSuchEnv-v0"], "suites.s.envs[0]", "unknown env id 'NoSuchEnv-v0'"),
         (
             ["random"],
+            ["CartPole-v1", {"id": "Pendulum-v1", "agent_params": {"gamma": 0.9}}],
+            "suites.s.envs[1].agent_params",
+            "agent 'random' with these parameters: ",
+        ),
+        (
+            ["random"],
             [{"id": "CartPole-v1", "kwargs": {"no_such_kwarg": 1}}],
             "suites.s.envs[0]",
             "gym.make('CartPole-v1'",
@@ -236,3 +257,64 @@ def test_repository_suites_are_valid():
     suites = load_suites("benchmarks.yaml")
     assert "ci" in suites
     check_runnable(suites["ci"], build_envs=False)
+
+
+def test_an_env_can_have_its_own_budget_evaluation_and_agent_parameters(tmp_path):
+    from entropy_gym.leaderboard.table import protocol_line
+    from entropy_gym.runner.cells import expand
+
+    plain = {"id": "CartPole-v1"}
+    own = {
+        "id": "Pendulum-v1",
+        "budget": {"episodes": 2},
+        "eval_episodes": 1,
+        "agent_params": {"eps": 0.5},
+    }
+    agent = {"name": agent_ref("EpsilonConstant"), "eps": 0.1}
+    body = suite_with(envs=[plain, own], agents=[agent], budget={"env_steps": 100})
+    suite = load_suite("s", write(tmp_path, body))
+    check_runnable(suite)
+    cells = {c.env_name: c for c in expand(suite) if c.seed == 0}
+    cart, pendulum = cells["CartPole-v1"], cells["Pendulum-v1"]
+    assert (cart.budget, cart.eval_episodes, cart.agent_config["eps"]) == (
+        {"env_steps": 100},
+        2,
+        0.1,
+    )
+    assert (pendulum.budget, pendulum.eval_episodes) == ({"episodes": 2}, 1)
+    assert pendulum.agent_config["eps"] == 0.5 and pendulum.agent_label == cart.agent_label
+    # An env without overrides keeps the cell keys it had before any env had them.
+    alone = load_suite(
+        "s", write(tmp_path, suite_with(envs=[plain], agents=[agent], budget={"env_steps": 100}))
+    )
+    assert {c.key for c in expand(alone)} == {
+        c.key for c in expand(suite) if c.env_id == "CartPole-v1"
+    }
+    # Submitted agents get the env's budget and evaluation, not the suite agents' parameters.
+    (submitted,) = [
+        c for c in expand(suite, [suite.agents[0]]) if c.env_id == "Pendulum-v1" and c.seed == 0
+    ]
+    assert submitted.agent_config["eps"] == 0.1 and submitted.budget == {"episodes": 2}
+    envs = [
+        {
+            "name": e.name,
+            "id": e.id,
+            **({"budget": dict(e.budget), "eval_episodes": e.eval_episodes} if e.budget else {}),
+        }
+        for e in suite.envs
+    ]
+    results = {
+        "suite": {
+            "envs": envs,
+            "seeds": [0, 1],
+            "eval_episodes": 2,
+            "num_envs": 1,
+            "budget": {"env_steps": 100},
+            "confidence": 0.95,
+            "bootstrap_reps": 2000,
+        }
+    }
+    assert (
+        "training budget env_steps=100 (Pendulum-v1: episodes=2, 1 evaluation episodes)"
+        in protocol_line(results)
+    )
