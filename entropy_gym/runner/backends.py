@@ -61,7 +61,8 @@ def make_backend(
 
 
 class LocalBackend:
-    """Up to ``workers`` cell processes at a time on this machine."""
+    """Up to ``workers`` cell processes at a time on this machine, each with an equal share
+    of its CPUs for its math thread pools (at least one thread)."""
 
     name = "local"
 
@@ -69,6 +70,8 @@ class LocalBackend:
         self.workers = workers
         #: Paths every cell sees read-only (the store, the output folder).
         self.protect = tuple(protect)
+        #: Threads of each cell's math libraries.
+        self.threads = max(1, default_workers() // workers)
 
     def run(
         self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None
@@ -79,7 +82,7 @@ class LocalBackend:
         try:
             while pending or running:
                 while pending and len(running) < self.workers:
-                    proc = CellProcess(pending.popleft(), device, ctx, self.protect)
+                    proc = CellProcess(pending.popleft(), device, ctx, self.protect, self.threads)
                     running.append(proc)
                     if on_start:
                         on_start(proc.cell)

@@ -89,11 +89,13 @@ def process_provenance() -> dict[str, Any]:
     """Everything about the running process that a row records (a fresh dict)."""
     from entropy_gym import __version__
 
+    torch = sys.modules.get("torch")
     return {
         "package_version": __version__,
         "git": dict(git_state()),
         "libraries": dict(library_versions()),
         **host_info(),
+        **({"threads": int(torch.get_num_threads())} if torch is not None else {}),
     }
 
 

@@ -306,3 +306,21 @@ class ChildHog(BaseAgent):
             subprocess.Popen([sys.executable, "-c", code])
         time.sleep(3600)
         raise AssertionError("unreachable: the group memory limit kills the cell")
+
+
+class Threads(BaseAgent):
+    """Logs, in its one telemetry record, the math thread settings its cell process runs with."""
+
+    name = "threads"
+
+    def train(self, make_env: Any, budget: Any) -> None:
+        import torch
+
+        omp = os.environ.get("OMP_NUM_THREADS")
+        self.log_telemetry(
+            {"torch_threads": torch.get_num_threads(), "omp": float(omp) if omp else -1.0}
+        )
+
+    def act(self, obs_batch: Any) -> Decision:
+        n = batch_size_of(obs_batch)
+        return Decision(actions=np.zeros(n, dtype=np.int64), entropy=np.zeros(n))

@@ -60,3 +60,30 @@ def test_backend_arguments_are_checked():
         make_backend("local", address="ray://x:10001")
     with pytest.raises(ConfigError, match="workers must be >= 1"):
         make_backend("local", workers=0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_cells_share_the_cpus_between_their_thread_pools(tmp_path, workers, monkeypatch):
+    # Cells side by side must not each start one math thread per core (oversubscribed, an
+    # LM-training cell ran 2-2.5x slower): each gets CPUs // workers threads, at least one.
+    from entropy_gym.runner import backends
+
+    monkeypatch.setattr(backends, "default_workers", lambda: 2)
+    path = write_suite(
+        tmp_path / "b.yaml",
+        "t",
+        seeds=[0, 1],
+        budget={"env_steps": 1},
+        envs=["CartPole-v1"],
+        agents=[{"name": agent_ref("Threads")}],
+    )
+    suite = load_suite("t", path)
+    with Store(tmp_path / "s.sqlite") as store:
+        run_cells(expand(suite), store, backend="local", workers=workers, quiet=True)
+        rows = store.rows("t")
+    assert len(rows) == 2 and all(r.ok for r in rows)
+    expected = 2 // workers
+    for row in rows:
+        (record,) = row.result.telemetry
+        assert record == {"torch_threads": expected, "omp": expected}
+        assert row.provenance["threads"] == expected
