@@ -60,12 +60,17 @@ def test_llm_rl_scores_the_trainer_alone_and_with_every_token_intervention(name)
     assert all(a.config["name"] == "llm_grpo" for a in suite.agents)
 
 
-def test_the_cpu_llm_rl_suite_fits_its_multi_turn_tasks_in_one_update_each():
-    # One group of 4 episodes is one update: the budget admits exactly one, and the suite's
-    # agents (2 groups per update on Reasoning) play one group there.
+def test_the_cpu_llm_rl_suite_plays_one_group_per_multi_turn_update():
+    # On the multi-turn tasks an update is one group of 4 episodes (the suite's agents play 2
+    # groups per update on Reasoning), and the budget is a whole number of updates.
     suite = SUITES["llm-rl"]
+    updates = {}
     for env in suite.envs:
-        if env.id.startswith(("ToolTask/", "TextBandit/")):
-            cells = [c for c in expand(suite) if c.env_name == env.name]
-            assert {c.agent_config["groups"] * c.agent_config["group_size"] for c in cells} == {4}
-            assert all(c.budget == {"episodes": 4} and c.eval_episodes == 4 for c in cells)
+        cells = [c for c in expand(suite) if c.env_name == env.name]
+        sizes = {c.agent_config["groups"] * c.agent_config["group_size"] for c in cells}
+        budgets = {c.budget["episodes"] for c in cells if c.budget}
+        assert len(sizes) == 1 and len(budgets) == 1
+        (size,), (episodes,) = sizes, budgets
+        assert episodes % size == 0
+        updates[env.id.split("/")[0]] = (size, episodes // size)
+    assert updates == {"Reasoning": (8, 10), "ToolTask": (4, 1), "TextBandit": (4, 2)}
