@@ -47,9 +47,13 @@ def robustness(
     }
 
 
+#: The stochasticity types of the taxonomy (STORI's and Control's ids use these).
+TAXONOMY_TYPES = ("1", "2.1", "2.2", "3.1", "3.2")
+
+
 def stori_tasks(env_ids: Mapping[str, str]) -> dict[str, tuple[str, str]]:
-    """``{task name: (game, type)}`` for the suite's catalog envs that have a game and a type
-    (the STORI family, and any family that uses the same taxonomy)."""
+    """``{task name: (game, type)}`` for the suite's catalog envs whose type is one of the
+    stochasticity taxonomy's (STORI, Control); a text task's difficulty is not a type."""
     from entropy_gym.registration import env_card
 
     out = {}
@@ -58,6 +62,6 @@ def stori_tasks(env_ids: Mapping[str, str]) -> dict[str, tuple[str, str]]:
             card = env_card(env_id.split(":", 1)[1] if ":" in env_id else env_id)
         except ValueError:
             continue
-        if card.game and card.type:
+        if card.game and str(card.type) in TAXONOMY_TYPES:
             out[task] = (card.game, str(card.type))
     return out

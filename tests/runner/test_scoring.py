@@ -361,3 +361,19 @@ def test_leaderboard_normalises_and_reports_robustness(tmp_path):
         for card in cards:
             _CATALOG.pop(card.id, None)
             gym.registry.pop(card.id, None)
+
+
+def test_only_the_taxonomy_types_make_a_by_type_table():
+    # A text task's catalog type is its difficulty ("easy"): no stochasticity-type column.
+    from entropy_gym.envs.control import TYPES as CONTROL_TYPES
+    from entropy_gym.envs.stori.make import TYPES as STORI_TYPES
+    from entropy_gym.scoring.robustness import TAXONOMY_TYPES, stori_tasks
+
+    assert set(TAXONOMY_TYPES) == set(STORI_TYPES) == set(CONTROL_TYPES)
+    tasks = {
+        "r": "Reasoning/Arithmetic-easy-v0",
+        "t": "ToolTask/KnowledgeBase-easy-v0",
+        "h": "Control/Hopper-T3.2-v0",
+        "a": "STORI/Adventure-T1-v0",
+    }
+    assert stori_tasks(tasks) == {"h": ("Hopper", "3.2"), "a": ("Adventure", "1")}
