@@ -123,7 +123,7 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
             "name": suite.name,
             "description": suite.description,
             "seeds": list(suite.seeds),
-            "envs": [_env_entry(suite, e) for e in suite.envs],
+            "envs": [_env_entry(e) for e in suite.envs],
             "eval_episodes": suite.eval_episodes,
             "num_envs": suite.num_envs,
             "budget": dict(suite.budget) if suite.budget else None,
@@ -401,8 +401,9 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return float(np.mean(vals)) if vals else None
 
 
-def _env_entry(suite: Suite, env: EnvEntry) -> dict[str, Any]:
-    """An env of the board's suite; its own budget and evaluation episodes where it has them."""
+def _env_entry(env: EnvEntry) -> dict[str, Any]:
+    """An env of the board's suite, with its own budget, evaluation episodes and agent
+    parameters where it has them."""
     entry: dict[str, Any] = {"name": env.name, "id": env.id, "kwargs": dict(env.kwargs)}
     if env.budget is not None:
         entry["budget"] = dict(env.budget)

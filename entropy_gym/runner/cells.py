@@ -96,7 +96,7 @@ def expand(
             seed=seed,
             num_envs=suite.num_envs,
             eval_episodes=suite.eval_episodes_for(env),
-            budget=dict(suite.budget_for(env) or {}) or None,
+            budget=_plain(suite.budget_for(env)),
             time_limit_s=suite.time_limit_s if time_limit_s is None else time_limit_s,
             memory_limit_mb=memory_limit_mb,
             source=source,
@@ -105,3 +105,7 @@ def expand(
         for env in suite.envs
         for seed in suite.seeds
     ]
+
+
+def _plain(budget: Mapping[str, float] | None) -> dict[str, float] | None:
+    return dict(budget) if budget else None

@@ -173,7 +173,7 @@ def limit_threads(threads: int) -> None:
     """Cap this process's math thread pools (torch's, OpenMP's, BLAS's) at ``threads``.
 
     Cells that run side by side would otherwise each start one thread per core: on 2 cores two
-    LM-training cells with 2 threads each ran 2-2.5x slower than with 1 thread each.
+    LM-training cells with 2 threads each ran 2.5-4.5x slower than with 1 thread each.
     """
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)

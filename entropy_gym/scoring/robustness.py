@@ -47,7 +47,8 @@ def robustness(
     }
 
 
-#: The stochasticity types of the taxonomy (STORI's and Control's ids use these).
+#: The stochasticity types of the taxonomy (STORI's and Control's ids use these). A copy, so
+#: that scoring imports no env package; a test keeps it equal to both families' lists.
 TAXONOMY_TYPES = ("1", "2.1", "2.2", "3.1", "3.2")
 
 

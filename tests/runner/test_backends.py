@@ -65,7 +65,7 @@ def test_backend_arguments_are_checked():
 @pytest.mark.parametrize("workers", [1, 2])
 def test_local_cells_share_the_cpus_between_their_thread_pools(tmp_path, workers, monkeypatch):
     # Cells side by side must not each start one math thread per core (oversubscribed, an
-    # LM-training cell ran 2-2.5x slower): each gets CPUs // workers threads, at least one.
+    # LM-training cell ran 2.5-4.5x slower): each gets CPUs // workers threads, at least one.
     from entropy_gym.runner import backends
 
     monkeypatch.setattr(backends, "default_workers", lambda: 2)
