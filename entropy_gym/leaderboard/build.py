@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -384,7 +384,17 @@ def _provenance_summary(rows: Sequence[Row]) -> dict[str, Any]:
         "platform": distinct(p.get("platform") for p in provs),
         "python": distinct(p.get("python") for p in provs),
         "device": distinct(p.get("device") for p in provs),
+        "env_backend": distinct(env_backend(r.provenance) for r in rows if r.ok),
     }
+
+
+def env_backend(provenance: Mapping[str, Any]) -> str:
+    """Where a finished cell's envs ran, for people: ``sync``, or ``native:<class>`` with the
+    device it was given (``native:TextBanditVectorEnv on cuda``). Cells stored before the
+    runner recorded it all ran on ``sync``."""
+    backend = str(provenance.get("env_backend") or "sync")
+    device = provenance.get("env_device")
+    return f"{backend} on {device}" if device else backend
 
 
 def _mean_trajectory(trajectories: Iterable[Sequence[float] | None]) -> list[float]:

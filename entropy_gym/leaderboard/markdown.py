@@ -61,7 +61,9 @@ def to_markdown(results: dict[str, Any]) -> str:
         "",
         f"entropy-gym {', '.join(map(str, p['package_version']))}; git commit "
         f"{', '.join(str(c) for c in p['git_commit'])} (dirty: {', '.join(map(str, p['git_dirty']))}); "
-        f"device {', '.join(map(str, p['device']))}; python {', '.join(map(str, p['python']))}; "
+        f"device {', '.join(map(str, p['device']))}; env backend "
+        f"{', '.join(map(str, p.get('env_backend') or ['sync']))}; "
+        f"python {', '.join(map(str, p['python']))}; "
         f"{', '.join(map(str, p['platform']))}. Per-cell provenance: `provenance.json`.",
         "",
     ]

@@ -32,11 +32,14 @@ class Cell:
     memory_limit_mb: int | None = None
     source: str = "suite"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: ``sync``, ``native``, or ``None`` (the agent's wish, else sync): how the envs are batched.
+    vectorization: str | None = None
 
     @property
     def protocol(self) -> dict[str, Any]:
-        """What determines the task a cell is scored on, whichever agent runs it."""
-        return {
+        """What determines the task a cell is scored on, whichever agent runs it (a suite's
+        ``vectorization`` only where it sets one, so that other cells keep their keys)."""
+        protocol = {
             "env_id": self.env_id,
             "env_kwargs": dict(self.env_kwargs),
             "seed": self.seed,
@@ -44,6 +47,9 @@ class Cell:
             "eval_episodes": self.eval_episodes,
             "budget": dict(self.budget) if self.budget else None,
         }
+        if self.vectorization is not None:
+            protocol["vectorization"] = self.vectorization
+        return protocol
 
     @property
     def protocol_key(self) -> str:
@@ -82,8 +88,8 @@ def expand(
 ) -> list[Cell]:
     """Cells of ``suite`` in a fixed order (agent, env, seed); ``agents`` replaces the suite's
     agents (``submit`` scores a user's agent on the suite's envs and seeds). An env's own
-    budget, evaluation episodes and (for the suite's agents) agent parameters apply to its
-    cells."""
+    budget, evaluation episodes, vectorization and (for the suite's agents) agent parameters
+    apply to its cells."""
     rows = suite.agents if agents is None else agents
     return [
         Cell(
@@ -100,6 +106,7 @@ def expand(
             time_limit_s=suite.time_limit_s if time_limit_s is None else time_limit_s,
             memory_limit_mb=memory_limit_mb,
             source=source,
+            vectorization=suite.vectorization_for(env),
         )
         for agent in rows
         for env in suite.envs

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import gymnasium as gym
@@ -79,5 +80,15 @@ def spec_json(env: gym.Env) -> str | None:
         return None
     try:
         return str(spec.to_json())
+    except Exception:  # kwargs that JSON cannot hold (callables, objects)
+        return None
+
+
+def registered_spec_json(env_id: str, kwargs: Mapping[str, Any]) -> str | None:
+    """The registered spec of ``env_id`` with ``kwargs`` merged into its own, as JSON where
+    Gymnasium can serialise it (the provenance of a native vector env), else ``None``."""
+    spec = resolve_env_id(env_id)
+    try:
+        return str(replace(spec, kwargs={**spec.kwargs, **dict(kwargs)}).to_json())
     except Exception:  # kwargs that JSON cannot hold (callables, objects)
         return None

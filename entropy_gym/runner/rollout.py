@@ -23,10 +23,16 @@ from entropy_gym.agents.base import Budget
 from entropy_gym.agents.registry import agent_config, config_hash, make_agent
 from entropy_gym.runner import provenance
 from entropy_gym.runner.cells import Cell
-from entropy_gym.runner.envs import make_env, spec_json
+from entropy_gym.runner.envs import make_env
 from entropy_gym.runner.evaluation import TaskEnvs, play
 from entropy_gym.runner.failure import CellFailure, phase
 from entropy_gym.runner.result import AgentInfo, CellResult, EnvInfo, Timing, clean_telemetry
+from entropy_gym.runner.vectorization import (
+    NATIVE,
+    choose_vectorization,
+    env_device,
+    require_vector_entry_point,
+)
 from entropy_gym.scoring.entropy import action_dims, max_entropy
 
 
@@ -55,11 +61,11 @@ def run_cell(cell: Cell, device: str) -> CellResult:
     with phase("building the agent"):
         agent = make_agent(dict(cell.agent_config))
     with phase("making the env"):
-        envs = TaskEnvs(cell.env_id, cell.env_kwargs, num_envs=cell.num_envs, seed=cell.seed)
+        envs = cell_envs(cell, choose_vectorization(cell.vectorization, agent), device)
     with envs:
         space = envs.task.action_space
         env = EnvInfo(
-            spec=spec_json(envs.vec.envs[0]),
+            spec=envs.spec_json(),
             family=envs.task.family,
             observation_space=str(envs.task.observation_space),
             action_space=str(space),
@@ -94,8 +100,31 @@ def run_cell(cell: Cell, device: str) -> CellResult:
             config_hash=config_hash(config),
             hooks=tuple(sorted(getattr(agent, "hooks", ()))),
         ),
-        provenance={**provenance.process_provenance(), "device": device},
+        provenance={**provenance.process_provenance(), "device": device, **env_provenance(envs)},
     )
+
+
+def cell_envs(cell: Cell, vectorization: str, device: str) -> TaskEnvs:
+    """The cell's evaluation envs on ``vectorization``; a native env gets ``device`` where its
+    vector entry point takes one and the device is not ``cpu``."""
+    native_device = None
+    if vectorization == NATIVE:
+        native_device = env_device(require_vector_entry_point(cell.env_id), device)
+    return TaskEnvs(
+        cell.env_id,
+        cell.env_kwargs,
+        num_envs=cell.num_envs,
+        seed=cell.seed,
+        vectorization=vectorization,
+        device=native_device,
+    )
+
+
+def env_provenance(envs: TaskEnvs) -> dict[str, Any]:
+    """What the envs ran on: ``env_backend`` (``sync`` or ``native:<class>``), ``env_device``
+    (the device a native env was given; ``None``: its default, host backend) and
+    ``env_seeding`` (``env_seeds``: reset with the per-env seed list; ``seed``: with the seed)."""
+    return {"env_backend": envs.backend, "env_device": envs.device, "env_seeding": envs.seeding}
 
 
 def _train_env_factory(cell: Cell) -> Any:

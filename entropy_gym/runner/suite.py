@@ -31,6 +31,7 @@ import yaml
 
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.defaults import DEFAULT_SUITE_FILE
+from entropy_gym.runner.vectorization import NATIVE, VECTORIZATIONS
 
 #: Keys of one suite, with whether each is required.
 SUITE_KEYS: dict[str, bool] = {
@@ -44,6 +45,7 @@ SUITE_KEYS: dict[str, bool] = {
     "time_limit_s": False,
     "metrics": False,
     "bootstrap_reps": False,
+    "vectorization": False,
 }
 ENV_KEYS = (
     "id",
@@ -55,6 +57,7 @@ ENV_KEYS = (
     "budget",
     "eval_episodes",
     "agent_params",
+    "vectorization",
 )
 BUDGET_KEYS = ("env_steps", "episodes", "seconds")
 DEFAULT_TIME_LIMIT_S = 600.0
@@ -69,7 +72,8 @@ LIMITS: dict[str, int] = {
     "seeds": 1_000,  # seeds per suite
     "seed": 2**32 - 1,  # the largest seed
     "eval_episodes": 10_000,
-    "num_envs": 1_024,
+    "num_envs": 1_024,  # envs stepped together in a SyncVectorEnv (one Python env each)
+    "native_num_envs": 65_536,  # envs of one native vector env (vectorization: native)
     "envs": 1_000,  # envs per suite
     "agents": 1_000,  # agents per suite
     "cells": 100_000,  # agents x envs x seeds
@@ -146,6 +150,8 @@ class EnvEntry:
     beside single-turn ones can then train and evaluate on fewer, longer episodes), and
     ``agent_params`` are merged into every suite agent's config on this env (per-env
     hyperparameters, as RL Zoo keeps them; a submitted agent does not get them).
+    ``vectorization`` (``sync`` or ``native``), where given, replaces the suite's for this env
+    (see :mod:`entropy_gym.runner.vectorization`).
     """
 
     id: str
@@ -157,6 +163,7 @@ class EnvEntry:
     budget: Mapping[str, float] | None = None
     eval_episodes: int | None = None
     agent_params: Mapping[str, Any] = field(default_factory=dict)
+    vectorization: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,7 @@ class Suite:
     metrics: tuple[str, ...] = ()
     bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS
     file: str = DEFAULT_SUITE_FILE
+    vectorization: str | None = None
 
     def budget_for(self, env: EnvEntry) -> Mapping[str, float] | None:
         """The training budget of ``env``'s cells: its own where the suite gives one."""
@@ -199,6 +207,11 @@ class Suite:
     def eval_episodes_for(self, env: EnvEntry) -> int:
         """Evaluation episodes of ``env``'s cells: its own where the suite gives them."""
         return env.eval_episodes if env.eval_episodes is not None else self.eval_episodes
+
+    def vectorization_for(self, env: EnvEntry) -> str | None:
+        """How ``env``'s cells batch their envs: its own choice, else the suite's, else
+        ``None`` (the agent's wish, else ``sync``)."""
+        return env.vectorization if env.vectorization is not None else self.vectorization
 
     def env_by_name(self, name: str) -> EnvEntry:
         for env in self.envs:
@@ -286,6 +299,12 @@ class _Checker:
         if bad is not None:
             raise self.fail(key, f"contains the control character {bad!r}; expected printable text")
         return value
+
+    def vectorization(self, value: Any, key: str) -> str | None:
+        """``None`` (not given) or one of :data:`~entropy_gym.runner.vectorization.VECTORIZATIONS`."""
+        if value is None or value in VECTORIZATIONS:
+            return None if value is None else str(value)
+        raise self.fail(key, f"expected one of: {', '.join(VECTORIZATIONS)}, got {_show(value)}")
 
     def count(self, items: Sequence[Any], key: str, bound: str) -> None:
         if len(items) > limit(bound):
@@ -420,7 +439,10 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
     eval_episodes = section(
         check.integer, body["eval_episodes"], f"{key}.eval_episodes", 1, "eval_episodes"
     )
-    num_envs = section(check.integer, body.get("num_envs", 1), f"{key}.num_envs", 1, "num_envs")
+    num_envs = section(
+        check.integer, body.get("num_envs", 1), f"{key}.num_envs", 1, "native_num_envs"
+    )
+    vectorization = section(check.vectorization, body.get("vectorization"), f"{key}.vectorization")
     time_limit = section(
         lambda: check.number(
             body.get("time_limit_s", DEFAULT_TIME_LIMIT_S),
@@ -449,6 +471,7 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
     agents = section(_parse_agents, check, body["agents"], f"{key}.agents")
     if problems:
         raise SuiteErrors(problems)
+    _check_sync_num_envs(check, num_envs, vectorization, envs, key)
     cells = len(envs) * len(agents) * len(seeds)
     if cells > limit("cells"):
         raise check.fail(
@@ -469,7 +492,24 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
         metrics=metrics,
         bootstrap_reps=reps,
         file=str(check.file),
+        vectorization=vectorization,
     )
+
+
+def _check_sync_num_envs(
+    check: _Checker, num_envs: int, vectorization: str | None, envs: Sequence[EnvEntry], key: str
+) -> None:
+    """More than ``limit("num_envs")`` envs only where every env is batched natively."""
+    if num_envs <= limit("num_envs"):
+        return
+    for i, env in enumerate(envs):
+        if (env.vectorization or vectorization) != NATIVE:
+            raise check.fail(
+                f"{key}.num_envs",
+                f"expected at most {limit('num_envs')} for {env.name} stepped in a "
+                f"SyncVectorEnv, got {num_envs} {_over('num_envs')}, or set vectorization: "
+                f"native on {key}.envs[{i}]",
+            )
 
 
 def _parse_budget(check: _Checker, value: Any, key: str) -> dict[str, float] | None:
@@ -538,6 +578,7 @@ def _parse_envs(check: _Checker, value: Any, key: str) -> tuple[EnvEntry, ...]:
                 )
             check.string(item.get("reference_source"), f"{k}.reference_source", "text")
         budget = _parse_budget(check, item.get("budget"), f"{k}.budget")
+        vectorization = check.vectorization(item.get("vectorization"), f"{k}.vectorization")
         eval_episodes = (
             check.integer(item["eval_episodes"], f"{k}.eval_episodes", 1, "eval_episodes")
             if item.get("eval_episodes") is not None
@@ -566,6 +607,7 @@ def _parse_envs(check: _Checker, value: Any, key: str) -> tuple[EnvEntry, ...]:
                 budget=budget,
                 eval_episodes=eval_episodes,
                 agent_params=params,
+                vectorization=vectorization,
             )
         )
     return _name_envs(check, entries, key)
@@ -678,12 +720,16 @@ def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
     agent against each env (:meth:`~entropy_gym.agents.base.BaseAgent.check_task`) and the
     suite's metrics against what its envs report.
 
+    Envs batched natively (``vectorization: native``, the suite's or an agent's) must have a
+    vector entry point.
+
     Raises :class:`SuiteError` naming the key of the first env, agent, intervention or metric
     that cannot run, so that a bad config fails before any cell runs.
     """
     from entropy_gym.agents.registry import make_agent, make_intervention
     from entropy_gym.runner.envs import make_env, resolve_env_id
     from entropy_gym.runner.evaluation import task_of
+    from entropy_gym.runner.vectorization import require_vector_entry_point
 
     base = f"suites.{suite.name}"
     tasks = []
@@ -695,6 +741,12 @@ def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
             resolve_env_id(env.id)
         except ConfigError as err:
             raise SuiteError(suite.file, f"{key}.id" if env.kwargs else key, str(err)) from None
+        if suite.vectorization_for(env) == NATIVE:
+            try:
+                require_vector_entry_point(env.id)
+            except ConfigError as err:
+                where = f"{key}.vectorization" if env.vectorization else f"{base}.vectorization"
+                raise SuiteError(suite.file, where, str(err)) from None
         if not build_envs:
             continue
         try:
@@ -756,6 +808,7 @@ def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
                         f"{base}.envs[{n}].agent_params",
                         f"agent {entry.label!r} with these parameters: {err}",
                     ) from None
+        _check_agent_vectorization(suite, key, entry.label, agent)
         checked: set[tuple[str, str]] = set()
         check_task = getattr(agent, "check_task", None)
         for env, task in tasks:
@@ -774,4 +827,31 @@ def check_runnable(suite: Suite, *, build_envs: bool = True) -> None:
                     key,
                     f"on {env.name or env.id}: checking the agent raised "
                     f"{type(err).__name__}: {err}",
+                ) from None
+
+
+def _check_agent_vectorization(suite: Suite, key: str, label: str, agent: Any) -> None:
+    """An agent's ``vectorization`` wish must be known, and ``native`` needs a vector entry
+    point on every env whose suite entry leaves the choice to the agent."""
+    from entropy_gym.runner.vectorization import (
+        check_vectorization,
+        require_vector_entry_point,
+    )
+
+    wish = getattr(agent, "vectorization", None)
+    if wish is None:
+        return
+    try:
+        check_vectorization(wish, f"agent {label!r}")
+    except ConfigError as err:
+        raise SuiteError(suite.file, key, str(err)) from None
+    if wish != NATIVE:
+        return
+    for env in suite.envs:
+        if suite.vectorization_for(env) is None:
+            try:
+                require_vector_entry_point(env.id)
+            except ConfigError as err:
+                raise SuiteError(
+                    suite.file, key, f"agent {label!r} asks for vectorization: native; {err}"
                 ) from None

@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from entropy_gym.agents.base import BaseAgent, Decision, batch_size_of, categorical_entropy
+from entropy_gym.agents.classic.random import RandomAgent
 
 
 class EpsilonConstant(BaseAgent):
@@ -324,3 +325,17 @@ class Threads(BaseAgent):
     def act(self, obs_batch: Any) -> Decision:
         n = batch_size_of(obs_batch)
         return Decision(actions=np.zeros(n, dtype=np.int64), entropy=np.zeros(n))
+
+
+class NativeRandom(RandomAgent):
+    """The random agent, asking the runner for the env's native vector env."""
+
+    name = "native_random"
+    vectorization = "native"
+
+
+class OddVectorization(RandomAgent):
+    """The random agent with a ``vectorization`` wish the runner does not know."""
+
+    name = "odd_vectorization"
+    vectorization = "warp"
