@@ -158,14 +158,20 @@ def _budget_text(budget: dict[str, Any] | None) -> str:
 
 def protocol_line(results: dict[str, Any]) -> str:
     s = results["suite"]
-    budget = _budget_text(s["budget"])
-    own = [
-        f"{e['name']}: {_budget_text(e.get('budget', s['budget']))}, "
-        f"{e.get('eval_episodes', s['eval_episodes'])} evaluation episodes"
-        for e in s["envs"]
-        if "budget" in e or "eval_episodes" in e
-    ]
-    budget += f" ({'; '.join(own)})" if own else ""
+    # Envs with their own budget or evaluation episodes, grouped by what they set.
+    own: dict[str, list[str]] = {}
+    for e in s["envs"]:
+        if "budget" in e or "eval_episodes" in e:
+            text = (
+                f"{_budget_text(e.get('budget', s['budget']))}, "
+                f"{e.get('eval_episodes', s['eval_episodes'])} evaluation episodes"
+            )
+            own.setdefault(text, []).append(e["name"])
+    every_env_own = len(s["envs"]) > 0 and sum(map(len, own.values())) == len(s["envs"])
+    budget = "per env" if every_env_own else _budget_text(s["budget"])
+    if own:
+        clauses = "; ".join(", ".join(names) + f": {text}" for text, names in own.items())
+        budget += f" ({clauses})"
     return (
         f"{len(s['envs'])} envs x {len(s['seeds'])} seeds, {s['eval_episodes']} evaluation episodes "
         f"per cell on {s['num_envs']} vector envs, training budget {budget}; IQM and mean over "

@@ -318,3 +318,13 @@ def test_an_env_can_have_its_own_budget_evaluation_and_agent_parameters(tmp_path
         "training budget env_steps=100 (Pendulum-v1: episodes=2, 1 evaluation episodes)"
         in protocol_line(results)
     )
+    # Where every env sets its own budget, the suite's is not one; envs that set the same
+    # budget share one clause.
+    results["suite"]["envs"] = [
+        {"name": name, "id": name, "budget": {"env_steps": steps}, "eval_episodes": 2}
+        for name, steps in (("A-v0", 10), ("B-v0", 10), ("C-v0", 20))
+    ]
+    assert (
+        "training budget per env (A-v0, B-v0: env_steps=10, 2 evaluation episodes; "
+        "C-v0: env_steps=20, 2 evaluation episodes);" in protocol_line(results)
+    )
