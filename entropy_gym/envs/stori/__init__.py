@@ -10,6 +10,8 @@ until an env is made.
 from __future__ import annotations
 
 ENTRY_POINT = "entropy_gym.envs.stori.make:make_stori_env"
+#: ``gym.make_vec``'s native batch (ALE's C++ vector env); imported only when one is made.
+VECTOR_ENTRY_POINT = "entropy_gym.envs.stori.vector:make_stori_vector_env"
 
 
 def register() -> None:
@@ -43,6 +45,7 @@ def register() -> None:
                     type=kwargs["type"],
                     description=describe(game, kwargs),
                     entry_point=ENTRY_POINT,
+                    vector_entry_point=VECTOR_ENTRY_POINT,
                     game=game,
                     kwargs={"game": game, **kwargs},
                     random_score=scores[0] if scores else None,
