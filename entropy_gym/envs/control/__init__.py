@@ -24,7 +24,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from entropy_gym.envs.control.tasks import TASKS, ControlTask
+from entropy_gym.envs.control.tasks import MJX_TASKS, TASKS, ControlTask
 from entropy_gym.registration import EnvCard, register_env
 
 _PACKAGE = "entropy_gym.envs.control"
@@ -48,6 +48,12 @@ TYPES: dict[str, tuple[str, str]] = {
         f"{_PACKAGE}.partial_observation:PartialObservationEnv",
         "{gym_id}; velocities hidden (mode: velocity|drop)",
     ),
+}
+
+
+#: The native ``gym.make_vec`` form (MJX) of each type; imported only when one is made.
+VECTOR_ENTRY_POINTS = {
+    kind: f"{_PACKAGE}.mjx.vector:make_vector_t{kind.replace('.', '_')}" for kind in TYPES
 }
 
 
@@ -105,6 +111,9 @@ def register() -> None:
                     type=kind,
                     description=description.format(gym_id=task.gym_id, body=task.push_body),
                     entry_point=entry_point,
+                    vector_entry_point=(
+                        VECTOR_ENTRY_POINTS[kind] if task.name in MJX_TASKS else None
+                    ),
                     game=task.name,
                     kwargs=default_kwargs(task, kind),
                     max_episode_steps=max_steps,

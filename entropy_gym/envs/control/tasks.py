@@ -181,3 +181,8 @@ def velocity_slices(task_env: gym.Env) -> list[slice]:
             f"sums to {offset} dims but the observation has {n_obs}"
         )
     return slices
+
+
+#: Tasks with an MJX backend (``gym.make_vec(..., vectorization_mode="vector_entry_point")``):
+#: every task but Humanoid, whose v5 model uses the PGS solver that MJX lacks.
+MJX_TASKS = ("InvertedPendulum", "HalfCheetah", "Hopper", "Walker2d", "Ant")
