@@ -287,6 +287,36 @@ def test_epsilon_greedy_entropy_and_frequencies():
     assert abs(np.mean(decision.actions != greedy) - 0.15) < 0.02
 
 
+@pytest.mark.parametrize(
+    ("agent", "env_id"), [("sac", "Pendulum-v1"), ("ppo", "Pendulum-v1"), ("ppo", "CartPole-v1")]
+)
+def test_deterministic_acts_with_the_mode_and_reports_the_same_entropy(agent, env_id):
+    kwargs = (
+        {"policy_kwargs": {"net_arch": [32, 32], "log_std_init": 0.5}} if agent == "ppo" else {}
+    )
+    if env_id == "CartPole-v1":
+        kwargs = {}
+    sampled, moded = make_agent(agent, **kwargs), make_agent(agent, deterministic=True, **kwargs)
+    for built in (sampled, moded):
+        built.setup(task_of(env_id), seed=0, device="cpu")
+    obs = observations(env_id, 64)
+    first, second, drawn = moded.act(obs), moded.act(obs), sampled.act(obs)
+    expected, _ = moded.model.predict(obs, deterministic=True)
+    np.testing.assert_allclose(first.actions, expected, rtol=1e-6)
+    np.testing.assert_array_equal(first.actions, second.actions)
+    np.testing.assert_allclose(first.entropy, drawn.entropy, rtol=1e-6)
+    assert not np.array_equal(drawn.actions, first.actions)
+    assert agent_config(moded)["deterministic"] is True and "deterministic" not in agent_config(
+        sampled
+    )
+
+
+@pytest.mark.parametrize("agent", ["td3", "dqn"])
+def test_deterministic_is_refused_where_actions_are_not_sampled(agent):
+    with pytest.raises(ConfigError, match=f"agent '{agent}': deterministic=true is not an option"):
+        make_agent(agent, deterministic=True)
+
+
 def test_td3_is_deterministic_and_reports_no_entropy():
     agent = make_agent("td3", policy_kwargs={"net_arch": [32, 32]})
     agent.setup(task_of("Pendulum-v1"), seed=0, device="cpu")

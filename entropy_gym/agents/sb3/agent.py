@@ -61,7 +61,10 @@ class SB3Agent(BaseAgent):
       variants for RecurrentPPO);
     - ``n_envs``: training envs stepped together (``DummyVecEnv``);
     - ``telemetry_every``: env steps between telemetry records of off-policy agents
-      (on-policy agents log once per update).
+      (on-policy agents log once per update);
+    - ``deterministic``: ``act`` takes the mode of the policy's distribution (the mean action,
+      SB3's ``predict(deterministic=True)``, as RL Zoo evaluates) instead of a sample; the
+      entropy it reports is still that distribution's. Training is unchanged.
 
     Seeding: ``setup(task, seed, device)`` derives the SB3 seed (weights, replay sampling,
     global ``random``/``numpy``/``torch`` generators that SB3 draws from), the training env
@@ -85,6 +88,8 @@ class SB3Agent(BaseAgent):
     on_policy: ClassVar[bool] = True
     #: Agents with a learned temperature (SAC, TQC, CrossQ).
     max_entropy: ClassVar[bool] = False
+    #: Whether ``act`` samples from a policy distribution (``deterministic`` takes its mode).
+    samples_actions: ClassVar[bool] = True
     #: Default for ``telemetry_every`` (off-policy agents).
     default_telemetry_every: ClassVar[int] = 1000
 
@@ -93,9 +98,12 @@ class SB3Agent(BaseAgent):
         policy: str | None = None,
         n_envs: int = 1,
         telemetry_every: int | None = None,
+        deterministic: bool = False,
         **sb3_kwargs: Any,
     ) -> None:
         config: dict[str, Any] = {}
+        if deterministic is not False:
+            config["deterministic"] = deterministic
         if policy is not None:
             config["policy"] = policy
         if n_envs != 1:
@@ -114,6 +122,17 @@ class SB3Agent(BaseAgent):
                 f"agent '{self.name}': telemetry_every must be an integer >= 1, "
                 f"got {telemetry_every!r}"
             )
+        if not isinstance(deterministic, bool):
+            raise ConfigError(
+                f"agent '{self.name}': deterministic must be true or false, got {deterministic!r}"
+            )
+        if deterministic and not self.samples_actions:
+            raise ConfigError(
+                f"agent '{self.name}': deterministic=true is not an option here; this agent "
+                "does not sample its actions from a policy distribution"
+            )
+        self.deterministic = deterministic
+        self._acting = False
         self.policy_name = policy
         self.n_envs = n_envs
         self.telemetry_every = telemetry_every or self.default_telemetry_every
@@ -250,7 +269,11 @@ class SB3Agent(BaseAgent):
         with torch.no_grad():
             model.policy.set_training_mode(False)
             obs, _ = model.policy.obs_to_tensor(obs_batch)
-            actions, entropy = self._decide(obs, self.act_generator)
+            self._acting = True
+            try:
+                actions, entropy = self._decide(obs, self.act_generator)
+            finally:
+                self._acting = False
         return Decision(actions=actions, entropy=entropy)
 
     def observe(self, step: StepBatch) -> None:
@@ -289,7 +312,9 @@ class SB3Agent(BaseAgent):
         return self._sample(self.model.policy.get_distribution(obs), generator)
 
     def _sample(self, dist: Any, generator: Any) -> tuple[Any, np.ndarray]:
-        """Sample an SB3 distribution with ``generator``; see :mod:`.sampling` for the entropy."""
+        """Sample an SB3 distribution with ``generator`` (its mode when ``act`` runs with
+        ``deterministic``); see :mod:`.sampling` for the entropy."""
+        import torch
         from stable_baselines3.common.distributions import (
             BernoulliDistribution,
             CategoricalDistribution,
@@ -301,6 +326,7 @@ class SB3Agent(BaseAgent):
 
         assert self.task is not None
         space: Any = self.task.action_space
+        mode = self._acting and self.deterministic
         if isinstance(dist, CategoricalDistribution):
             logits = dist.distribution.logits
             for iv in self.interventions_at("logits"):
@@ -308,10 +334,16 @@ class SB3Agent(BaseAgent):
                 if out is not None:
                     logits = out
             actions, entropy = sampling.sample_categorical(logits, generator)
+            if mode:
+                actions = logits.argmax(dim=-1)
         elif isinstance(dist, MultiCategoricalDistribution):
             actions, entropy = sampling.sample_multi_categorical(dist.distribution, generator)
+            if mode:
+                actions = torch.stack([d.probs.argmax(-1) for d in dist.distribution], dim=1)
         elif isinstance(dist, BernoulliDistribution):
             actions, entropy = sampling.sample_bernoulli(dist.distribution, generator)
+            if mode:
+                actions = torch.round(dist.distribution.probs)
         else:  # diagonal Gaussian, squashed or not (gSDE included)
             policy = self.model.policy
             squashed = isinstance(dist, SquashedDiagGaussianDistribution) or (
@@ -324,6 +356,9 @@ class SB3Agent(BaseAgent):
                 )
             else:
                 actions, entropy = sampling.sample_gaussian(dist.distribution, generator)
+            if mode:
+                mean = dist.distribution.mean
+                actions = torch.tanh(mean) if squashed else mean
             box: np.ndarray = actions.cpu().numpy()
             if policy.squash_output:
                 box = policy.unscale_action(box)

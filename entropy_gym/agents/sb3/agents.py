@@ -118,6 +118,7 @@ class _EpsilonGreedyAgent(SB3Agent):
     hooks: ClassVar[frozenset[str]] = frozenset({"schedule"})
     action_spaces: ClassVar[tuple[type, ...]] = (spaces.Discrete,)
     on_policy: ClassVar[bool] = False
+    samples_actions: ClassVar[bool] = False
 
     def _after_setup(self) -> None:
         self.model.exploration_rate = float(self.model.exploration_schedule(1.0))
@@ -201,6 +202,7 @@ class TD3Agent(SB3Agent):
     name: ClassVar[str] = "td3"
     hooks: ClassVar[frozenset[str]] = frozenset()
     description: ClassVar[str] = "TD3, twin delayed deterministic policy gradient (SB3); Box"
+    samples_actions: ClassVar[bool] = False
     action_spaces: ClassVar[tuple[type, ...]] = (spaces.Box,)
     on_policy: ClassVar[bool] = False
 
