@@ -83,7 +83,7 @@ class MjxVectorEnv(VectorEnv):
             )
         self._state = self._reset(_keys(_seeds(seed, self.num_envs, self._label)))
         self._ended[:] = False
-        state = jax.device_get(self._state)
+        state = _host_view(self._state)
         self._reset_info = state.reset_info
         return np.asarray(state.obs), _vector_info(state.reset_info, self.num_envs)
 
@@ -98,7 +98,7 @@ class MjxVectorEnv(VectorEnv):
             self._state = self._step_after_end(self._state, action, jnp.asarray(ended))
         else:
             self._state = self._step(self._state, action)
-        state = jax.device_get(self._state)
+        state = _host_view(self._state)
         terminated = np.asarray(state.terminated)
         truncated = np.asarray(state.truncated)
         done = terminated | truncated
@@ -208,6 +208,14 @@ def _hold_ended(env: MjxControlEnv) -> Callable[[MjxState, jax.Array, jax.Array]
         )
 
     return step
+
+
+def _host_view(state: MjxState) -> MjxState:
+    """``state`` with what a step returns copied to the host, in one transfer; the physics
+    (``data``: about a hundred arrays) and the type's own state stay on the device."""
+    fields = ("obs", "reward", "terminated", "truncated", "final_obs", "info", "reset_info")
+    host = jax.device_get({name: getattr(state, name) for name in fields})
+    return state.replace(**host)
 
 
 def _vector_info(
