@@ -79,7 +79,11 @@ def mjx_trajectory(env_id: str, cpu: dict[str, Any], **kwargs: Any) -> dict[str,
     _, (obs, reward, terminated) = jax.jit(lambda s, a: jax.lax.scan(body, s, a))(
         state, jnp.asarray(cpu["actions"])
     )
-    return {"obs": np.asarray(obs), "rewards": np.asarray(reward), "terminated": np.asarray(terminated)}
+    return {
+        "obs": np.asarray(obs),
+        "rewards": np.asarray(reward),
+        "terminated": np.asarray(terminated),
+    }
 
 
 def assert_same_trajectory(
@@ -129,9 +133,9 @@ def mjx_infos(env_id: str, **kwargs: Any) -> tuple[dict[str, np.ndarray], np.nda
         return jax.lax.scan(body, env.reset(key), jax.random.split(key, N_STEPS))[1]
 
     info, t = jax.jit(run)(jax.random.PRNGKey(5))
-    return {k: np.asarray(v).reshape(N_ENVS * N_STEPS, *np.shape(v)[2:]) for k, v in info.items()}, (
-        np.asarray(t).reshape(-1)
-    )
+    return {
+        k: np.asarray(v).reshape(N_ENVS * N_STEPS, *np.shape(v)[2:]) for k, v in info.items()
+    }, (np.asarray(t).reshape(-1))
 
 
 def cpu_infos(env_id: str, steps: int, **kwargs: Any) -> tuple[list[dict[str, Any]], list[int]]:
@@ -221,7 +225,9 @@ def test_masked_fraction_matches_the_cpu_env(mode, p):
 # -- gym.make_vec through the vector entry point -----------------------------------------------
 @pytest.fixture(scope="module")
 def vec() -> MjxVectorEnv:
-    envs = gym.make_vec(f"Control/{IP}-T3.1-v0", num_envs=3, vectorization_mode="vector_entry_point")
+    envs = gym.make_vec(
+        f"Control/{IP}-T3.1-v0", num_envs=3, vectorization_mode="vector_entry_point"
+    )
     yield envs
     envs.close()
 
@@ -240,7 +246,7 @@ def test_make_vec_builds_the_mjx_vector_env_with_gym_spaces(vec):
     assert isinstance(vec.unwrapped, MjxVectorEnv)
     assert vec.unwrapped.task_info()["backend"] == "mjx"
     assert vec.observation_space.shape == (3, 4) and vec.action_space.shape == (3, 1)
-    obs, info = vec.reset(seed=0)
+    obs, _ = vec.reset(seed=0)
     assert obs.shape == (3, 4) and obs.dtype == np.float32 and np.abs(obs).max() <= 0.01
 
 
@@ -276,7 +282,9 @@ def test_same_step_autoreset_reports_final_obs_and_info():
     envs.reset(seed=0)
     rng = np.random.default_rng(0)
     for _ in range(60):
-        obs, _, terminated, truncated, info = envs.step(rng.uniform(-3, 3, (4, 1)).astype(np.float32))
+        obs, _, terminated, truncated, info = envs.step(
+            rng.uniform(-3, 3, (4, 1)).astype(np.float32)
+        )
         done = terminated | truncated
         if done.any():
             break
@@ -355,7 +363,11 @@ def test_runner_native_cells_run_on_mjx_deterministically_and_record_the_backend
             num_envs=4, eval_episodes=6, vectorization="native",
         )  # fmt: skip
 
-    first, again, other = run_cell(cell(0), "cpu"), run_cell(cell(0), "cpu"), run_cell(cell(1), "cpu")
+    first, again, other = (
+        run_cell(cell(0), "cpu"),
+        run_cell(cell(0), "cpu"),
+        run_cell(cell(1), "cpu"),
+    )
     assert first.returns == again.returns and first.returns != other.returns
     assert len(first.returns) == 6 and all(1 <= r <= 1000 for r in first.returns)
     # reward 1 per step, 0 on the step the pole falls (v5)
@@ -367,7 +379,13 @@ def test_runner_native_cells_run_on_mjx_deterministically_and_record_the_backend
 @pytest.mark.parametrize(
     ("name", "options", "interventions", "key", "value"),
     [
-        ("jax_ppo", {"num_envs": 8, "n_steps": 16, "n_minibatches": 2, "n_epochs": 1}, [], "ent_coef", 0.0),
+        (
+            "jax_ppo",
+            {"num_envs": 8, "n_steps": 16, "n_minibatches": 2, "n_epochs": 1},
+            [],
+            "ent_coef",
+            0.0,
+        ),
         (
             "jax_ppo",
             {"num_envs": 8, "n_steps": 16, "n_minibatches": 2, "n_epochs": 1},
@@ -384,7 +402,9 @@ def test_runner_native_cells_run_on_mjx_deterministically_and_record_the_backend
         ),
     ],
 )
-def test_device_agents_train_on_the_mjx_env_with_their_hooks(name, options, interventions, key, value):
+def test_device_agents_train_on_the_mjx_env_with_their_hooks(
+    name, options, interventions, key, value
+):
     from entropy_gym.agents import Budget, TaskSpec, make_agent
 
     env_id = f"Control/{IP}-T1-v0"

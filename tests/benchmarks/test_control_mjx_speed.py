@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("jax")
 pytest.importorskip("mujoco.mjx")
 
-from entropy_gym.envs.control.mjx.bench import (  # noqa: E402
+from entropy_gym.envs.control.mjx.bench import (
     mjx_steps_per_second,
     vector_steps_per_second,
 )

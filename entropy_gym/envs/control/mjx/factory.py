@@ -17,7 +17,6 @@ from mujoco import mjx
 from entropy_gym.envs.control.base import ControlEnv
 from entropy_gym.envs.control.mjx.env import MjxControlEnv
 from entropy_gym.envs.control.mjx.tasks import check_task_kwargs, task_dynamics
-from entropy_gym.envs.control.tasks import MJX_TASKS
 from entropy_gym.envs.control.mjx.types import (
     ActionCorruption,
     ConceptDrift,
@@ -27,6 +26,7 @@ from entropy_gym.envs.control.mjx.types import (
     RandomPush,
     concept_leaves,
 )
+from entropy_gym.envs.control.tasks import MJX_TASKS
 
 #: ``backend=`` values: ``"mjx"`` (MJX's JAX implementation) or ``"warp"`` (MuJoCo Warp).
 BACKENDS = ("mjx", "warp")
@@ -50,7 +50,9 @@ def make_mjx_env(
 
     card = env_card(env_id)
     if card.family != "control":
-        raise ValueError(f"env id {env_id!r} is not a Control/ id; expected Control/<Task>-T<type>-v0")
+        raise ValueError(
+            f"env id {env_id!r} is not a Control/ id; expected Control/<Task>-T<type>-v0"
+        )
     task = str(card.game)
     if task not in MJX_TASKS:
         raise ValueError(
@@ -58,12 +60,16 @@ def make_mjx_env(
             f"lacks; expected a task of {MJX_TASKS}, or vectorization_mode='sync'"
         )
     if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-        raise ValueError(f"{card.id}: num_envs={num_envs!r} is not allowed; expected an integer >= 1")
+        raise ValueError(
+            f"{card.id}: num_envs={num_envs!r} is not allowed; expected an integer >= 1"
+        )
     impl = _impl(card.id, backend)
     kwargs = {**card.kwargs, **kwargs}
     max_steps = kwargs.pop("max_episode_steps", None) or card.max_episode_steps or 1000
     if kwargs.get("render_mode") is not None:
-        raise ValueError(f"{card.id}: render_mode={kwargs['render_mode']!r} is not supported by the MJX backend; expected None")
+        raise ValueError(
+            f"{card.id}: render_mode={kwargs['render_mode']!r} is not supported by the MJX backend; expected None"
+        )
     kwargs.pop("render_mode", None)
 
     cpu: Any = load_env_creator(card.entry_point)(**kwargs)

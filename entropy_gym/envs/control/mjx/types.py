@@ -164,7 +164,9 @@ def integrate_pos(
     for kind, qa, da in joints:
         if kind == mujoco.mjtJoint.mjJNT_FREE:
             qpos = qpos.at[qa : qa + 3].add(dq[da : da + 3])
-            qpos = qpos.at[qa + 3 : qa + 7].set(quat_integrate(qpos[qa + 3 : qa + 7], dq[da + 3 : da + 6]))
+            qpos = qpos.at[qa + 3 : qa + 7].set(
+                quat_integrate(qpos[qa + 3 : qa + 7], dq[da + 3 : da + 6])
+            )
         elif kind == mujoco.mjtJoint.mjJNT_BALL:
             qpos = qpos.at[qa : qa + 4].set(quat_integrate(qpos[qa : qa + 4], dq[da : da + 3]))
         else:

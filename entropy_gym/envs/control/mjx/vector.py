@@ -53,9 +53,7 @@ class MjxVectorEnv(VectorEnv):
         self.single_observation_space = gym.spaces.Box(
             -np.inf, np.inf, (env.obs_size,), dtype=np.float32
         )
-        self.single_action_space = gym.spaces.Box(
-            env.action_low, env.action_high, dtype=np.float32
-        )
+        self.single_action_space = gym.spaces.Box(env.action_low, env.action_high, dtype=np.float32)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._reset, self._step, self._step_after_end = _programs(env)
@@ -218,9 +216,7 @@ def _host_view(state: MjxState) -> MjxState:
     return state.replace(**host)
 
 
-def _vector_info(
-    info: dict[str, Any], n: int, rows: np.ndarray | None = None
-) -> dict[str, Any]:
+def _vector_info(info: dict[str, Any], n: int, rows: np.ndarray | None = None) -> dict[str, Any]:
     """A batched info dict as Gymnasium's vector envs lay it out (each key with a ``_key``
     mask; ``rows`` all envs unless given, zeros outside them)."""
     mask = np.ones(n, dtype=bool) if rows is None else rows
