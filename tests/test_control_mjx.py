@@ -419,3 +419,25 @@ def test_device_agents_train_on_the_mjx_env_with_their_hooks(
     coefs = [r[key] for r in rows if key in r]
     assert coefs and coefs == pytest.approx([value] * len(coefs))
     assert any(r.get("episodes", 0) > 0 for r in rows)  # the MJX envs' episodes ended and counted
+
+
+def test_a_runner_cell_trains_a_device_agent_on_mjx_and_scores_it_on_the_cpu_env():
+    """The control-full path on the CPU: the cell trains jax_ppo on the MJX batch, then the
+    runner evaluates it on Gymnasium envs; the same cell twice gives the same result."""
+    from entropy_gym.runner.cells import Cell
+    from entropy_gym.runner.rollout import run_cell
+
+    agent = {
+        "name": "jax_ppo", "num_envs": 8, "n_steps": 16, "n_minibatches": 2, "n_epochs": 1,
+        "hidden": [16, 16], "deterministic": True,
+        "interventions": [{"name": "entropy_bonus", "coef": 0.05}],
+    }  # fmt: skip
+    cell = Cell(
+        "s", "jax_ppo", agent, "ip", f"Control/{IP}-T1-v0", {}, 0,
+        num_envs=2, eval_episodes=2, budget={"env_steps": 8 * 16 * 3},
+    )  # fmt: skip
+    first, again = run_cell(cell, "cpu"), run_cell(cell, "cpu")
+    assert first.returns == again.returns and len(first.returns) == 2
+    updates = [row for row in first.telemetry if "ent_coef" in row]
+    assert len(updates) == 3 and all(row["ent_coef"] == pytest.approx(0.05) for row in updates)
+    assert first.provenance["env_backend"] == "sync" and first.provenance["device"] == "cpu"
