@@ -30,10 +30,14 @@ def test_suite_covers_the_five_stochasticity_types_per_game(name):
 
 
 def test_drift_happens_inside_the_cheap_suites_evaluation_episodes():
-    # The CPU suites evaluate agents whose episodes last tens (InvertedPendulum) or a few
-    # hundred (Breakout) steps, so their type-2.2 envs must drift before the default step 300.
-    drifting = [e for s in ("control", "stori") for e in SUITES[s].envs if "T2.2" in e.id]
-    assert len(drifting) == 2 and all(0 < e.kwargs.get("threshold", 300) < 300 for e in drifting)
+    # The CPU suites evaluate agents whose episodes last about 100-150 steps (Hopper at 15k
+    # training steps) or a few hundred (Breakout), so their type-2.2 envs must drift before the
+    # default step 300; trained InvertedPendulum agents balance for up to 1000 steps.
+    drifting = {e.id: e for s in ("control", "stori") for e in SUITES[s].envs if "T2.2" in e.id}
+    assert len(drifting) == 3
+    for env_id, env in drifting.items():
+        threshold = env.kwargs.get("threshold", 300)
+        assert threshold == 300 if "InvertedPendulum" in env_id else 0 < threshold < 300
 
 
 @pytest.mark.parametrize("name", ["llm-rl", "llm-rl-full"])
