@@ -109,7 +109,7 @@ class DeviceAgent(BaseAgent):
 
         from entropy_gym.agents.device.jax_device import resolve_device
 
-        self.jax_device = resolve_device(device, self.name)
+        self.jax_device = resolve_device(device, f"agent '{self.name}'")
         kwargs = self.options.as_kwargs()
         for iv in self.interventions:
             out = iv.on_sb3_kwargs(dict(kwargs))

@@ -21,8 +21,10 @@ from entropy_gym.envs.control.mjx.factory import make_mjx_env
 def mjx_rollout(env_id: str, num_envs: int, steps: int, device: Any = None, **kwargs: Any) -> Any:
     """A jitted program ``run(key) -> total reward`` that resets ``num_envs`` envs of ``env_id``
     and steps them ``steps`` times with uniform random actions, all on the device (the way a
-    jitted trainer steps them: no host round trip per step)."""
-    env = make_mjx_env(env_id, num_envs, device=device, **kwargs)
+    jitted trainer steps them: no host round trip per step). ``device``: ``None`` (jax's
+    default), a ``jax.Device``, or ``"cpu"`` / ``"gpu"`` / ``"cuda[:N]"``."""
+    jax_device = _device(device)
+    env = make_mjx_env(env_id, num_envs, device=jax_device, **kwargs)
     low, high = jnp.asarray(env.action_low), jnp.asarray(env.action_high)
 
     def run(key: jax.Array) -> jax.Array:
@@ -40,7 +42,8 @@ def mjx_rollout(env_id: str, num_envs: int, steps: int, device: Any = None, **kw
         _, rewards = jax.lax.scan(body, (env.reset(reset_key), key), None, length=steps)
         return rewards.sum()
 
-    return jax.jit(run, device=device)
+    program = jax.jit(run)
+    return lambda key: program(key if jax_device is None else jax.device_put(key, jax_device))
 
 
 def mjx_steps_per_second(
@@ -58,6 +61,14 @@ def mjx_steps_per_second(
     warm = time.perf_counter() - start
     work = num_envs * steps
     return {"first": work / first, "warm": work / warm, "compile_s": first - warm}
+
+
+def _device(device: Any) -> Any:
+    if device is None or isinstance(device, jax.Device):
+        return device
+    from entropy_gym.agents.device.jax_device import resolve_device
+
+    return resolve_device(str(device), "mjx_rollout")
 
 
 def vector_steps_per_second(
