@@ -374,6 +374,11 @@ def test_runner_native_cells_run_on_mjx_deterministically_and_record_the_backend
     assert first.returns == [float(n - (n < 1000)) for n in first.lengths]
     assert first.provenance["env_backend"] == "native:MjxVectorEnv"
     assert first.provenance["env_seeding"] == "env_seeds"
+    # The runner hands a cell's accelerator to the MJX batch (not "cpu": jax's default).
+    from entropy_gym.runner.vectorization import env_device
+
+    spec = gym.spec(f"Control/{IP}-T3.2-v0")
+    assert env_device(spec, "cuda") == "cuda" and env_device(spec, "cpu") is None
 
 
 @pytest.mark.parametrize(

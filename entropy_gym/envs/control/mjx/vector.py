@@ -170,11 +170,14 @@ def _entry_point(kind: str) -> Callable[..., MjxVectorEnv]:
     """The vector entry point of the type ``kind`` (``gym.make_vec`` passes the registered
     kwargs, which name the task but not the type)."""
 
-    def make(num_envs: int = 1, *, task: str, **kwargs: Any) -> MjxVectorEnv:
-        return make_mjx_vector_env(f"Control/{task}-T{kind}-v0", num_envs, **kwargs)
+    def make(num_envs: int = 1, *, task: str, device: Any = None, **kwargs: Any) -> MjxVectorEnv:
+        return make_mjx_vector_env(f"Control/{task}-T{kind}-v0", num_envs, device=device, **kwargs)
 
     make.__name__ = make.__qualname__ = f"make_vector_t{kind.replace('.', '_')}"
-    make.__doc__ = f"The vector entry point of the type-{kind} ``Control/`` ids."
+    make.__doc__ = (
+        f"The vector entry point of the type-{kind} ``Control/`` ids (``device``: where the "
+        "batch runs, as for :func:`make_mjx_vector_env`; the runner passes a cell's device)."
+    )
     return make
 
 
