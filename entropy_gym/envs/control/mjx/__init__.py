@@ -1,10 +1,13 @@
 """The ``Control/`` ids batched on MJX (MuJoCo in JAX): a functional env for jitted trainers and
 a Gymnasium ``VectorEnv`` for ``gym.make_vec(..., vectorization_mode="vector_entry_point")``.
 
->>> from entropy_gym.envs.control.mjx import make_mjx_env
->>> env = make_mjx_env("Control/Hopper-T1-v0", num_envs=1024)
->>> state = jax.jit(env.reset)(jax.random.PRNGKey(0))
->>> state = jax.jit(env.step)(state, actions)      # (1024, env.action_size)
+.. code-block:: python
+
+    from entropy_gym.envs.control.mjx import make_mjx_env
+
+    env = make_mjx_env("Control/Hopper-T1-v0", num_envs=1024)
+    state = jax.jit(env.reset)(jax.random.PRNGKey(0))
+    state = jax.jit(env.step)(state, actions)      # actions: (1024, env.action_size)
 
 Importing this package imports jax and mujoco-mjx (``pip install 'entropy-gym[device]'``);
 registering the ids does not. See docs/control.md, "Batched on MJX".
