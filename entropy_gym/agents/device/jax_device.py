@@ -15,9 +15,7 @@ def resolve_device(device: str, who: str) -> Any:
     kind, _, index_text = device.partition(":")
     kind = kind.strip().lower()
     if kind not in ("cpu", "cuda", "gpu"):
-        raise ConfigError(
-            f"{who}: device {device!r} is unknown; expected cpu or cuda[:N]"
-        )
+        raise ConfigError(f"{who}: device {device!r} is unknown; expected cpu or cuda[:N]")
     backend = "cpu" if kind == "cpu" else "gpu"
     try:
         devices = jax.devices(backend)
@@ -33,7 +31,6 @@ def resolve_device(device: str, who: str) -> Any:
         raise ConfigError(f"{who}: device {device!r} has a bad index") from None
     if not 0 <= index < len(devices):
         raise ConfigError(
-            f"{who}: device {device!r} does not exist; jax sees {len(devices)} "
-            f"{backend} device(s)"
+            f"{who}: device {device!r} does not exist; jax sees {len(devices)} {backend} device(s)"
         )
     return devices[index]
