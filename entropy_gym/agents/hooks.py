@@ -17,7 +17,11 @@ docs/agents.md``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -120,3 +124,30 @@ def with_hook_table(document: str) -> str:
     if not sep or END not in rest:
         raise ValueError(f"the document has no {BEGIN} ... {END} markers")
     return f"{head}{BEGIN}\n{hook_table()}{END}{rest.split(END, 1)[1]}"
+
+
+def chain_advantages(
+    interventions: Sequence[Any],
+    advantages: np.ndarray,
+    rollout: Any,
+    store: Callable[[np.ndarray], None] | None = None,
+) -> np.ndarray:
+    """The ``advantages`` hook of an action-level agent: each intervention's
+    ``on_advantages(advantages, rollout)`` in order, its result (float32, same shape, else a
+    one-line ``ValueError``) passed to the next and given to ``store`` (where the agent keeps
+    them in ``rollout``); ``None`` leaves them as they were."""
+    shape = advantages.shape
+    for iv in interventions:
+        out = iv.on_advantages(advantages, rollout)
+        if out is None:
+            continue
+        out = np.asarray(out, dtype=np.float32)
+        if out.shape != shape:
+            raise ValueError(
+                f"intervention '{iv.name}' returned advantages of shape {out.shape}, "
+                f"expected {shape}"
+            )
+        advantages = out
+        if store is not None:
+            store(out)
+    return advantages

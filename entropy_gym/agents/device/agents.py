@@ -56,6 +56,7 @@ from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.device.agent import DeviceAgent
 from entropy_gym.agents.device.envs import BatchedEnv
 from entropy_gym.agents.device.options import PPOOptions, SACOptions
+from entropy_gym.agents.hooks import chain_advantages
 
 
 @dataclass
@@ -237,18 +238,7 @@ class JaxPPOAgent(DeviceAgent):
             episode_starts=host.episode_starts,
             returns=host.returns,
         )
-        shape = advantages.shape
-        for iv in self.interventions_at("advantages"):
-            out = iv.on_advantages(advantages, view)
-            if out is None:
-                continue
-            out = np.asarray(out, dtype=np.float32)
-            if out.shape != shape:
-                raise ValueError(
-                    f"intervention '{iv.name}' returned advantages of shape {out.shape}, "
-                    f"expected {shape}"
-                )
-            advantages = out
+        advantages = chain_advantages(self.interventions_at("advantages"), advantages, view)
         return rollout._replace(advantages=jnp.asarray(advantages))
 
     def _hook_ent_coef(self) -> None:

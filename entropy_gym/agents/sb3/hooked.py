@@ -29,6 +29,7 @@ from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
+from entropy_gym.agents.hooks import chain_advantages
 from entropy_gym.agents.interventions.base import Intervention
 from entropy_gym.agents.sb3.payloads import PolicyLossBatch
 
@@ -94,18 +95,9 @@ class _OnPolicyHooks(_Hooked):
         if not ivs:
             return
         buf = self.rollout_buffer
-        shape = buf.advantages.shape
-        for iv in ivs:
-            out = iv.on_advantages(buf.advantages, buf)
-            if out is None:
-                continue
-            out = np.asarray(out, dtype=np.float32)
-            if out.shape != shape:
-                raise ValueError(
-                    f"intervention '{iv.name}' returned advantages of shape {out.shape}, "
-                    f"expected {shape}"
-                )
-            buf.advantages = out
+        chain_advantages(
+            ivs, buf.advantages, buf, store=lambda out: setattr(buf, "advantages", out)
+        )
 
     def _rollout_entropy(self) -> float:
         """Mean policy entropy over the rollout's observations (no gradient), for algorithms
