@@ -219,6 +219,21 @@ class BaseAgent:
         return list(self._telemetry)
 
 
+class ModelAgent(BaseAgent):
+    """An agent that builds its learner (``self.model``) in ``setup``: interventions are
+    configuration of that learner, so they attach before it exists and are refused after."""
+
+    model: Any = None
+
+    def attach(self, intervention: Intervention) -> None:
+        """Attach ``intervention`` (before ``setup``); refused as :meth:`BaseAgent.attach` does."""
+        if self.model is not None:
+            raise ConfigError(
+                f"attach intervention '{intervention.name}' to agent '{self.name}' before setup()"
+            )
+        super().attach(intervention)
+
+
 def batch_size_of(obs_batch: Any) -> int:
     """Number of envs in an observation batch (array, tuple/list of items, or dict of arrays)."""
     if isinstance(obs_batch, Mapping):

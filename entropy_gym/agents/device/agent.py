@@ -20,11 +20,11 @@ import gymnasium as gym
 import numpy as np
 
 from entropy_gym.agents.base import (
-    BaseAgent,
     Budget,
     ConfigError,
     Decision,
     EnvFactory,
+    ModelAgent,
     TaskSpec,
 )
 from entropy_gym.agents.device.envs import BatchedEnv, has_batched_env, make_batched_env
@@ -32,7 +32,7 @@ from entropy_gym.agents.device.options import _Options
 from entropy_gym.agents.sb3.budget import BudgetTracker
 
 
-class DeviceAgent(BaseAgent):
+class DeviceAgent(ModelAgent):
     """Shared machinery of ``jax_ppo`` and ``jax_sac``.
 
     Parameters: ``deterministic`` (decisions take the policy's mean action and report no
@@ -66,14 +66,6 @@ class DeviceAgent(BaseAgent):
         self._steps_before = 0
         self._episodes_before = 0
         self._train_calls = 0
-
-    def attach(self, intervention: Any) -> None:
-        """Attach ``intervention`` (before ``setup``); refused as :meth:`BaseAgent.attach` does."""
-        if self.model is not None:
-            raise ConfigError(
-                f"attach intervention '{intervention.name}' to agent '{self.name}' before setup()"
-            )
-        super().attach(intervention)
 
     # -- checks ------------------------------------------------------------------------------
     def check_task(self, task: TaskSpec) -> None:

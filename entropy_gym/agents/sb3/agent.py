@@ -20,11 +20,11 @@ import gymnasium as gym
 import numpy as np
 
 from entropy_gym.agents.base import (
-    BaseAgent,
     Budget,
     ConfigError,
     Decision,
     EnvFactory,
+    ModelAgent,
     StepBatch,
     TaskSpec,
 )
@@ -50,7 +50,7 @@ def _space_names(classes: tuple[type, ...]) -> str:
     return ", ".join(c.__name__ for c in classes)
 
 
-class SB3Agent(BaseAgent):
+class SB3Agent(ModelAgent):
     """An SB3 / sb3-contrib algorithm behind the entropy-gym agent interface.
 
     Parameters (every other keyword argument goes to the SB3 constructor unchanged, e.g.
@@ -180,14 +180,6 @@ class SB3Agent(BaseAgent):
                 f"agent '{self.name}': unknown policy '{self.policy_name}'; expected one of: "
                 f"{', '.join(algo.policy_aliases)}"
             )
-
-    def attach(self, intervention: Any) -> None:
-        """Attach ``intervention`` (before ``setup``); refused as :meth:`BaseAgent.attach` does."""
-        if self.model is not None:
-            raise ConfigError(
-                f"attach intervention '{intervention.name}' to agent '{self.name}' before setup()"
-            )
-        super().attach(intervention)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def check_task(self, task: TaskSpec) -> None:
