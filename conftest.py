@@ -1,6 +1,6 @@
 """Doctest collection (``--doctest-modules``) imports every module of the package; without the
-``device`` extra (jax, optax, mujoco-mjx) the modules that need it are left out instead of
-failing the collection."""
+``device`` extra (jax, optax, mujoco-mjx) or the ``trl`` extra the modules that need them are
+left out instead of failing the collection."""
 
 import importlib.util
 
@@ -17,3 +17,8 @@ collect_ignore_glob = (
     if _installed("jax", "optax", "mujoco.mjx")
     else ["entropy_gym/agents/device/*.py", "entropy_gym/envs/control/mjx/*.py"]
 )
+# The verl plugin registers on import from environment variables (and needs verl); the TRL
+# trainer subclasses TRL's (and needs trl).
+collect_ignore_glob += ["entropy_gym/integrations/verl_plugin.py"]
+if not _installed("trl"):
+    collect_ignore_glob += ["entropy_gym/integrations/trl_trainer.py"]
