@@ -48,6 +48,13 @@ class EnvCard:
 
 
 _CATALOG: dict[str, EnvCard] = {}
+#: Ids of optional families not registered here, with what they need (e.g. an extra).
+_UNAVAILABLE: dict[str, str] = {}
+
+
+def note_unavailable(ids: list[str], reason: str) -> None:
+    """Record ``ids`` as not registered in this environment, and why (one line)."""
+    _UNAVAILABLE.update(dict.fromkeys(ids, reason))
 
 
 def register_env(card: EnvCard) -> None:
@@ -81,6 +88,8 @@ def env_card(env_id: str) -> EnvCard:
     try:
         return _CATALOG[key]
     except KeyError:
+        if key in _UNAVAILABLE:
+            raise ValueError(f"env id {key!r} {_UNAVAILABLE[key]}") from None
         raise ValueError(
             f"env id {env_id!r} is not registered by entropy_gym; `entropy-gym envs` lists them"
         ) from None

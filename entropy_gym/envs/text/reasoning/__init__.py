@@ -2,7 +2,8 @@
 
 The RLVR setting at a size a CPU can train on: ``Reasoning/Arithmetic-*`` (evaluate an integer
 expression) and ``Reasoning/Countdown-*`` (reach a target from given numbers), each at
-``easy``, ``medium`` and ``hard``. See ``docs/reasoning.md``.
+``easy``, ``medium`` and ``hard``; where reasoning-gym is installed, twelve of its tasks at the
+same three levels (:mod:`.gym_tasks`). See ``docs/reasoning.md``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ def env_id(kind: str, difficulty: str) -> str:
 
 
 def register() -> None:
-    """Register every ``Reasoning/`` id."""
+    """Register every ``Reasoning/`` id (reasoning-gym's where it is installed)."""
+    from entropy_gym.envs.text.reasoning import gym_tasks
+
     for kind, generator in KINDS.items():
         for difficulty in DIFFICULTIES:
             level = generator.levels[difficulty]
@@ -40,3 +43,4 @@ def register() -> None:
                     "negligible probability)",
                 )
             )
+    gym_tasks.register()
