@@ -9,6 +9,7 @@ with respect to the log-probs. docs/llm-rl.md ("Cross-checks") tabulates the out
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -256,3 +257,29 @@ def test_verl_registers_the_plugin_in_a_fresh_process():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
     )
     assert out.returncode != 0 and "ENTROPY_GYM_INTERVENTIONS is not set" in out.stderr
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_group_advantages_differ_from_verls_grpo_by_bessels_correction_only(scale):
+    """verl (like TRL) divides by the group's sample standard deviation; llm_grpo by the
+    population one (the GRPO paper writes std without saying which). Dr.GRPO's unscaled
+    advantages (``norm_adv_by_std_in_grpo=False``) are equal."""
+    import numpy as np
+
+    from entropy_gym.agents.llm.rl.objective import sample_advantages
+
+    g = torch.Generator().manual_seed(0)
+    groups, size = 4, 5
+    rewards = torch.randint(0, 3, (groups * size,), generator=g).float()
+    group_of = torch.arange(groups).repeat_interleave(size)
+    _, _, _, mask = batch(1, rows=groups * size, length=16)
+    token_rewards = torch.zeros(mask.shape)
+    token_rewards[:, 0] = rewards
+    theirs, _ = core_algos.compute_grpo_outcome_advantage(
+        token_rewards, mask.float(), np.array(group_of.tolist()), norm_adv_by_std_in_grpo=scale
+    )
+    mine = sample_advantages(rewards, group_of, scale=scale)
+    factor = math.sqrt((size - 1) / size) if scale else 1.0
+    spread = torch.stack([rewards[group_of == k].std() for k in range(groups)])
+    assert (spread > 0).all()  # every group's rewards vary
+    torch.testing.assert_close(theirs[:, 0], mine * factor, rtol=1e-5, atol=1e-5)
