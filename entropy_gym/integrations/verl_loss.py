@@ -127,9 +127,10 @@ def verl_overrides(
     interventions: Iterable[InterventionSpec], *, name: str = DEFAULT_NAME
 ) -> list[str]:
     """The verl command-line overrides that apply ``interventions``: the registered policy
-    loss for the ``loss`` ones, ``actor.entropy_coeff`` for a constant ``entropy_bonus``."""
+    loss ``name`` for the ``loss`` ones, ``actor.entropy_coeff`` for a constant
+    ``entropy_bonus``; any other is refused (verl has no place for it)."""
     actor = "actor_rollout_ref.actor"
-    overrides = [f"{actor}.policy_loss.loss_mode={name}"]
+    overrides: list[str] = []
     for spec in interventions:
         iv = make_intervention(spec)
         if iv.name == "entropy_bonus":
@@ -139,4 +140,12 @@ def verl_overrides(
                     "(end=...) has no verl equivalent"
                 )
             overrides.append(f"{actor}.entropy_coeff={iv.params['coef']}")
+        elif "loss" in iv.requires:
+            if not any(o.startswith(f"{actor}.policy_loss.") for o in overrides):
+                overrides.insert(0, f"{actor}.policy_loss.loss_mode={name}")
+        else:
+            hooks = ", ".join(sorted(iv.requires))
+            raise ConfigError(
+                f"intervention {iv.name!r} acts at {hooks}, which verl does not offer"
+            )
     return overrides

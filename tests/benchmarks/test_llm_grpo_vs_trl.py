@@ -1,7 +1,7 @@
 """Updates per minute of llm_grpo against TRL's GRPOTrainer on the same task, model and batch.
 
 Run: ``pytest tests/benchmarks/test_llm_grpo_vs_trl.py --benchmark-only -m "" -s -p no:xdist``
-(needs ``pip install trl``, which is not a dependency of entropy-gym).
+(needs the ``trl`` extra, in ``all``).
 
 Both train the default SmolLM2-135M-Instruct (full fine-tuning, activation checkpointing, fp32
 on the CPU, learning rate 1e-5) on ``Reasoning/Arithmetic-easy-v0`` questions: per update two

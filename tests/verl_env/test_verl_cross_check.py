@@ -227,10 +227,12 @@ def test_what_verls_policy_loss_cannot_carry_is_refused_in_one_line():
     new, old, adv, mask = batch(0)
     with pytest.raises(ConfigError, match="loss_agg_mode 'token-sum' has no entropy_gym loss type"):
         fn(old, new, adv, mask, "token-sum", config())
-    assert verl_overrides([{"name": "entropy_bonus", "coef": 0.001}]) == [
+    assert verl_overrides([{"name": "entropy_bonus", "coef": 0.001}, "kl_cov", "clip_cov"]) == [
         "actor_rollout_ref.actor.policy_loss.loss_mode=entropy_gym",
         "actor_rollout_ref.actor.entropy_coeff=0.001",
     ]
+    with pytest.raises(ConfigError, match="'temperature' acts at logits, which verl does not"):
+        verl_overrides(["temperature"])
 
 
 def test_verl_registers_the_plugin_in_a_fresh_process():
