@@ -40,7 +40,7 @@ PALETTE = np.array(
 CELL_PIXELS = 16
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def programs(config: MinAtarStori) -> tuple[Any, Any]:
     """The jitted ``reset(key)`` and ``step(key, state, action)`` of ``config``."""
     return jax.jit(config.reset), jax.jit(config.step)

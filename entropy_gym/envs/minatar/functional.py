@@ -298,6 +298,9 @@ _GYMNAX: dict[str, Any] = {}
 def _gymnax_env(gymnax_id: str) -> Any:
     """gymnax's env object for ``gymnax_id`` (one per process; gymnax envs are stateless)."""
     if gymnax_id not in _GYMNAX:
+        from entropy_gym.envs.minatar import compile_cache
+
+        compile_cache.enable()
         try:
             import gymnax
         except ModuleNotFoundError:
