@@ -31,7 +31,7 @@ def rollout(config, seed: int = 0, envs: int = ENVS, steps: int = STEPS, action:
 
     def run(key):
         reset_key, key = jax.random.split(key)
-        _, state = jax.vmap(config.reset)(jax.random.split(reset_key, envs))  # noqa: RUF059
+        _, state = jax.vmap(config.reset)(jax.random.split(reset_key, envs))
 
         def body(state, key):
             act_key, step_key = jax.random.split(key)

@@ -49,6 +49,8 @@ NAMESPACE = "STORI/MinAtar-"
 
 @dataclass(frozen=True)
 class PPOOptions:
+    #: Empty: the MinAtar network (conv 16 + dense 128); else an MLP of these widths.
+    hidden: tuple[int, ...] = ()
     num_envs: int = 64
     n_steps: int = 128
     n_epochs: int = 4
@@ -66,6 +68,7 @@ class PPOOptions:
 
 @dataclass(frozen=True)
 class DQNOptions:
+    hidden: tuple[int, ...] = ()
     num_envs: int = 16
     buffer_size: int = 100_000
     batch_size: int = 64
@@ -90,10 +93,21 @@ def build_options(agent: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
         raise ConfigError(
             f"agent '{agent}': unknown option(s) {', '.join(unknown)} (accepted: {', '.join(names)})"
         )
-    options = cls(**values)
+    given = dict(values)
+    if isinstance(given.get("hidden"), list):
+        given["hidden"] = tuple(given["hidden"])
+    options = cls(**given)
     for f in dataclasses.fields(cls):
         value = getattr(options, f.name)
-        if f.type == "bool" or isinstance(f.default, bool):
+        if f.name == "hidden":
+            if not (
+                isinstance(value, tuple)
+                and all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in value)
+            ):
+                raise ConfigError(
+                    f"agent '{agent}': hidden must be a list of layer widths >= 1, got {value!r}"
+                )
+        elif isinstance(f.default, bool):
             if not isinstance(value, bool):
                 raise ConfigError(f"agent '{agent}': {f.name} must be true or false, got {value!r}")
         elif isinstance(f.default, int):
@@ -351,7 +365,7 @@ class MinAtarPPOAgent(SeedBatchedAgent):
     def _init_params(self, key: Any) -> Any:
         from entropy_gym.agents.minatar import ppo
 
-        return ppo.init_params(key, self.env.obs_shape, self.env.num_actions)
+        return ppo.init_params(key, self.env.obs_shape, self.env.num_actions, self.options.hidden)
 
     def _initial_values(self) -> dict[str, float]:
         o = self.options
@@ -487,7 +501,7 @@ class MinAtarDQNAgent(SeedBatchedAgent):
     def _init_params(self, key: Any) -> Any:
         from entropy_gym.agents.minatar import dqn
 
-        return dqn.init_params(key, self.env.obs_shape, self.env.num_actions)
+        return dqn.init_params(key, self.env.obs_shape, self.env.num_actions, self.options.hidden)
 
     def _initial_values(self) -> dict[str, float]:
         return {"learning_rate": self.options.learning_rate, "epsilon": 1.0}

@@ -27,7 +27,7 @@ from entropy_gym.agents.device.episodes import (
     mean_recent_return,
     record_step,
 )
-from entropy_gym.agents.minatar.networks import head, init_head, init_torso, torso
+from entropy_gym.agents.minatar.networks import HIDDEN, head, init_head, init_torso, torso
 from entropy_gym.agents.minatar.seeds import over_seeds
 
 
@@ -76,9 +76,15 @@ class State(NamedTuple):
 OPTIMIZER = optax.scale_by_adam(eps=1.5e-4)
 
 
-def init_params(key: jax.Array, obs_shape: tuple[int, ...], num_actions: int) -> dict[str, Any]:
+def init_params(
+    key: jax.Array, obs_shape: tuple[int, ...], num_actions: int, hidden: tuple[int, ...] = ()
+) -> dict[str, Any]:
     torso_key, q_key = jax.random.split(key)
-    return {"torso": init_torso(torso_key, obs_shape), "q": init_head(q_key, num_actions, 1.0)}
+    width = hidden[-1] if hidden else HIDDEN
+    return {
+        "torso": init_torso(torso_key, obs_shape, hidden),
+        "q": init_head(q_key, num_actions, 1.0, width),
+    }
 
 
 def q_values(params: dict[str, Any], obs: jax.Array) -> jax.Array:

@@ -29,7 +29,7 @@ from entropy_gym.agents.device.episodes import (
     record_step,
 )
 from entropy_gym.agents.device.payloads import DeviceLossBatch
-from entropy_gym.agents.minatar.networks import head, init_head, init_torso, torso
+from entropy_gym.agents.minatar.networks import HIDDEN, head, init_head, init_torso, torso
 from entropy_gym.agents.minatar.seeds import over_seeds
 
 OPTIMIZER = optax.scale_by_adam(eps=1e-5)
@@ -78,12 +78,16 @@ class Rollout(NamedTuple):
     returns: jax.Array
 
 
-def init_params(key: jax.Array, obs_shape: tuple[int, ...], num_actions: int) -> dict[str, Any]:
+def init_params(
+    key: jax.Array, obs_shape: tuple[int, ...], num_actions: int, hidden: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    """A shared torso (:mod:`.networks`) with policy and value heads."""
     torso_key, pi_key, v_key = jax.random.split(key, 3)
+    width = hidden[-1] if hidden else HIDDEN
     return {
-        "torso": init_torso(torso_key, obs_shape),
-        "pi": init_head(pi_key, num_actions, 0.01),
-        "v": init_head(v_key, 1, 1.0),
+        "torso": init_torso(torso_key, obs_shape, hidden),
+        "pi": init_head(pi_key, num_actions, 0.01, width),
+        "v": init_head(v_key, 1, 1.0, width),
     }
 
 
