@@ -136,7 +136,12 @@ def run_seed_group(cells: list[Cell], device: str) -> list[CellResult]:
             agents.append(agent)
         setup_done = time.perf_counter()
         with phase("agent.train"):
-            type(agents[0]).train_together(agents, budget_of(cells[0]))
+            train_together: Any = getattr(type(agents[0]), "train_together", None)
+            if train_together is None:
+                raise CellFailure(
+                    f"agent '{cells[0].agent_config.get('name')}' cannot train seeds together"
+                )
+            train_together(agents, budget_of(cells[0]))
         train_done = time.perf_counter()
         n = len(cells)
         results = []

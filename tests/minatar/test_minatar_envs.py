@@ -38,7 +38,7 @@ def rollout(config, seed: int = 0, envs: int = ENVS, steps: int = STEPS, action:
             a = jax.random.randint(act_key, (envs,), 0, config.num_actions)
             if action is not None:
                 a = jnp.full((envs,), action)
-            obs, state, reward, _, _, info = jax.vmap(config.autoreset_step)(
+            _, state, reward, _, _, info = jax.vmap(config.autoreset_step)(
                 jax.random.split(step_key, envs), state, a
             )
             return state, (a, reward, info, info["final_obs"])
@@ -90,7 +90,7 @@ def test_type21_cancels_the_given_share_of_brick_hits():
 @pytest.mark.parametrize("drift", ["sudden", "cyclic"])
 def test_drift_switches_concept_at_the_threshold(drift):
     config = build_config("Breakout", "2.2", secondary="1", drift=drift, threshold=7, p=1.0)
-    obs, state = config.reset(jax.random.PRNGKey(0))
+    _, state = config.reset(jax.random.PRNGKey(0))
     step = jax.jit(config.step)
     concepts, replaced = [], []
     for t in range(30):

@@ -470,7 +470,8 @@ class MinAtarPPOAgent(SeedBatchedAgent):
         if self.deterministic:
             log_p, _ = _forward_jit()(self.model, jnp.asarray(obs))
             return jnp.argmax(log_p, axis=1), ppo.entropy_of(log_p)
-        return self._programs().act(self.model, jnp.asarray(obs), key)
+        actions, entropy = self._programs().act(self.model, jnp.asarray(obs), key)
+        return actions, entropy
 
 
 @functools.lru_cache(maxsize=1)
@@ -561,4 +562,7 @@ class MinAtarDQNAgent(SeedBatchedAgent):
         import jax.numpy as jnp
 
         epsilon = 0.0 if self.deterministic else float(self.values["epsilon"])
-        return self._programs().act(self.model, jnp.asarray(obs), key, jnp.float32(epsilon))
+        actions, entropy = self._programs().act(
+            self.model, jnp.asarray(obs), key, jnp.float32(epsilon)
+        )
+        return actions, entropy
