@@ -323,14 +323,20 @@ class CellProcess:
         if len(self.cells) == 1:
             return [outcome]
         results = outcome.result
-        if outcome.ok and isinstance(results, list) and len(results) == len(self.cells):
+        if (
+            outcome.ok
+            and isinstance(results, list)
+            and len(results) == len(self.cells)
+            and all(isinstance(r, CellResult) for r in results)
+        ):
             share = outcome.wall_time_s / len(self.cells)
             return [
                 Outcome(c, "ok", r, None, None, share, dict(r.provenance))
                 for c, r in zip(self.cells, results)
-                if isinstance(r, CellResult)
             ]
-        reason = outcome.reason or "the seed group sent back no results"
+        reason = outcome.reason or (
+            f"the seed group sent back no result per cell (expected {len(self.cells)} CellResults)"
+        )
         return [
             dataclasses.replace(outcome, cell=c, status="failed", result=None, reason=reason)
             for c in self.cells
