@@ -6,6 +6,8 @@ configurations are few and small, since each costs a compilation."""
 
 from __future__ import annotations
 
+import functools
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -21,13 +23,19 @@ from entropy_gym.envs.minatar.env import key_chain  # noqa: E402
 from entropy_gym.envs.minatar.make import build_config  # noqa: E402
 from entropy_gym.registration import env_cards  # noqa: E402
 
-ENVS, STEPS = 64, 100
+ENVS, STEPS = 64, 200
 
 
 def rollout(config, seed: int = 0, envs: int = ENVS, steps: int = STEPS, action: int | None = None):
     """``steps`` autoreset steps of ``envs`` envs under uniform random (or fixed) actions:
     (actions, rewards, infos, observations of the step, before any reset) stacked
     ``(steps, envs, ...)``."""
+    return jax.device_get(_runner(config, envs, steps, action)(jax.random.PRNGKey(seed)))
+
+
+@functools.cache
+def _runner(config, envs: int, steps: int, action: int | None):
+    """The jitted rollout of one configuration (compiled once per test session)."""
 
     def run(key):
         reset_key, key = jax.random.split(key)
@@ -46,7 +54,7 @@ def rollout(config, seed: int = 0, envs: int = ENVS, steps: int = STEPS, action:
         _, out = jax.lax.scan(body, state, jax.random.split(key, steps))
         return out
 
-    return jax.device_get(jax.jit(run)(jax.random.PRNGKey(seed)))
+    return jax.jit(run)
 
 
 def test_ids_cover_every_game_and_type():
@@ -78,12 +86,12 @@ def test_type1_replaces_actions_at_rate_p_with_uniform_replacements():
 
 def test_type21_cancels_the_given_share_of_brick_hits():
     config = build_config("Breakout", "2.1", p=0.25)  # block_hit_cancel_no_reward
-    _, reward, info, _ = rollout(config, steps=300)
+    _, reward, info, _ = rollout(config)
     events, paid = info["event"].sum(), (reward > 0).sum()
     assert np.all(reward[info["event"]] == 0)
     share = events / (events + paid)
     assert abs(share - 0.25) < 4 * np.sqrt(0.25 * 0.75 / (events + paid))
-    plain = rollout(build_config("Breakout", "3.1"), steps=300)[1]
+    plain = rollout(build_config("Breakout", "3.1"))[1]
     assert plain.sum() > reward.sum()  # cancelled hits pay nothing
 
 
@@ -114,7 +122,7 @@ def test_masks_hide_their_share_and_only_their_cells():
     plain_obs = rollout(build_config("Breakout", "3.1"))[3]
     assert plain_obs[:, :, :, :5, :].sum() > 0
     hidden = build_config("Breakout", "3.2", mask="channels", mode="ball")
-    _, _, info, obs = rollout(hidden, steps=20)
+    _, _, info, obs = rollout(hidden)
     assert info["masked"].all() and obs[..., 1:3].sum() == 0 and obs[..., 3].sum() > 0
 
 
