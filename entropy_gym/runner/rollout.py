@@ -104,6 +104,87 @@ def run_cell(cell: Cell, device: str) -> CellResult:
     )
 
 
+def run_seed_group(cells: list[Cell], device: str) -> list[CellResult]:
+    """Run a seed group (:mod:`entropy_gym.runner.groups`): one agent per cell, set up with
+    its cell's seed, trained together by the agent class's ``train_together``, then each
+    evaluated on its own envs. Training time is shared equally among the cells (recorded
+    with ``seed_group`` = the group's size in each result's provenance)."""
+    started = time.perf_counter()
+    agents, envs_list, infos = [], [], []
+    try:
+        for cell in cells:
+            seed_globals(cell.seed)
+            with phase("building the agent"):
+                agent = make_agent(dict(cell.agent_config))
+            with phase("making the env"):
+                envs = cell_envs(cell, choose_vectorization(cell.vectorization, agent), device)
+            envs_list.append(envs)
+            space = envs.task.action_space
+            infos.append(
+                EnvInfo(
+                    spec=envs.spec_json(),
+                    family=envs.task.family,
+                    observation_space=str(envs.task.observation_space),
+                    action_space=str(space),
+                    max_entropy=max_entropy(space),
+                    action_dims=action_dims(space),
+                )
+            )
+            seed_globals(cell.seed)
+            with phase("agent.setup"):
+                agent.setup(envs.task, cell.seed, device)
+            agents.append(agent)
+        setup_done = time.perf_counter()
+        with phase("agent.train"):
+            train_together: Any = getattr(type(agents[0]), "train_together", None)
+            if train_together is None:
+                raise CellFailure(
+                    f"agent '{cells[0].agent_config.get('name')}' cannot train seeds together"
+                )
+            train_together(agents, budget_of(cells[0]))
+        train_done = time.perf_counter()
+        n = len(cells)
+        results = []
+        for cell, agent, envs, env in zip(cells, agents, envs_list, infos):
+            eval_start = time.perf_counter()
+            with envs:
+                evaluation = play(agent, envs, cell.eval_episodes)
+                prov = env_provenance(envs)
+            eval_done = time.perf_counter()
+            with phase("agent.telemetry"):
+                telemetry = clean_telemetry(agent.telemetry())
+            config = agent_config(agent)
+            timing = Timing(
+                setup_s=(setup_done - started) / n,
+                train_s=(train_done - setup_done) / n,
+                eval_s=eval_done - eval_start,
+                total_s=(train_done - started) / n + eval_done - eval_start,
+            )
+            results.append(
+                CellResult.from_evaluation(
+                    evaluation,
+                    telemetry=telemetry,
+                    timing=timing,
+                    env=env,
+                    agent=AgentInfo(
+                        config=_jsonable(config),
+                        config_hash=config_hash(config),
+                        hooks=tuple(sorted(getattr(agent, "hooks", ()))),
+                    ),
+                    provenance={
+                        **provenance.process_provenance(),
+                        "device": device,
+                        **prov,
+                        "seed_group": n,
+                    },
+                )
+            )
+        return results
+    finally:
+        for envs in envs_list:
+            envs.close()
+
+
 def cell_envs(cell: Cell, vectorization: str, device: str) -> TaskEnvs:
     """The cell's evaluation envs on ``vectorization``; a native env gets ``device`` where its
     vector entry point takes one and the device is not ``cpu``."""
@@ -150,4 +231,4 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-__all__ = ["CellFailure", "phase", "run_cell"]
+__all__ = ["CellFailure", "phase", "run_cell", "run_seed_group"]

@@ -26,6 +26,7 @@ again, where an agent's own failure stays stored until ``--retry-failed``.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -183,7 +184,7 @@ def limit_threads(threads: int) -> None:
 
 
 def _child_main(
-    cell_data: dict[str, Any],
+    cell_data: dict[str, Any] | list[dict[str, Any]],
     device: str,
     conn: Any,
     log_path: str | None,
@@ -207,7 +208,8 @@ def _child_main(
         unprotected = protect_read_only(protect)
         if unprotected:
             print(f"entropy-gym: {unprotected}", file=sys.stderr)
-    cell = Cell.from_dict(cell_data)
+    cells = [Cell.from_dict(c) for c in cell_data] if isinstance(cell_data, list) else []
+    cell = cells[0] if cells else Cell.from_dict(cell_data)  # type: ignore[arg-type]
     if cell.memory_limit_mb:
         limit = int(cell.memory_limit_mb) * 1024 * 1024
         try:
@@ -215,10 +217,11 @@ def _child_main(
         except (ValueError, OSError):
             pass
     from entropy_gym.runner.failure import CellFailure
-    from entropy_gym.runner.rollout import run_cell
+    from entropy_gym.runner.rollout import run_cell, run_seed_group
 
     try:
-        message: tuple[str, Any, Any] = ("ok", run_cell(cell, device), None)
+        result: Any = run_seed_group(cells, device) if cells else run_cell(cell, device)
+        message: tuple[str, Any, Any] = ("ok", result, None)
     except CellFailure as fail:
         reason = fail.reason
         if fail.out_of_memory and cell.memory_limit_mb:
@@ -271,7 +274,10 @@ class CellProcess:
     """A running cell: its process, result pipe and deadline.
 
     ``protect`` are the paths the cell sees read-only (the store, the output folder);
-    ``threads`` caps its math thread pools (:func:`limit_threads`).
+    ``threads`` caps its math thread pools (:func:`limit_threads`). ``group`` (a seed group,
+    :mod:`entropy_gym.runner.groups`, whose first cell is ``cell``) runs those cells in this one
+    process, trained together; its deadline is the sum of theirs, and :meth:`poll_all`
+    returns one outcome per cell (a failure fails every cell of the group).
     """
 
     def __init__(
@@ -281,14 +287,17 @@ class CellProcess:
         ctx: Any,
         protect: tuple[str, ...] = (),
         threads: int | None = None,
+        group: Sequence[Cell] | None = None,
     ) -> None:
         self.cell, self.device = cell, device
+        self.cells: list[Cell] = list(group) if group else [cell]
+        payload: Any = [c.to_dict() for c in self.cells] if group else cell.to_dict()
         reader, writer = ctx.Pipe(duplex=False)
         fd, self.log_path = tempfile.mkstemp(prefix=f"entropy-gym-cell-{cell.key}-", suffix=".log")
         os.close(fd)
         self.process = ctx.Process(
             target=_child_main,
-            args=(cell.to_dict(), device, writer, self.log_path, tuple(protect), threads),
+            args=(payload, device, writer, self.log_path, tuple(protect), threads),
             name=f"entropy-gym-cell-{cell.key}",
         )
         self.started = time.monotonic()
@@ -296,7 +305,7 @@ class CellProcess:
             self.process.start()
         writer.close()
         self.conn = reader
-        self.deadline = self.started + float(cell.time_limit_s)
+        self.deadline = self.started + sum(float(c.time_limit_s) for c in self.cells)
         self._next_check = self.started + CHECK_INTERVAL_S
 
     def waitables(self) -> list[Any]:
@@ -305,6 +314,33 @@ class CellProcess:
     def wake_at(self) -> float:
         """When the runner must look at this cell next even if nothing happens."""
         return min(self.deadline, self._next_check)
+
+    def poll_all(self, now: float | None = None) -> list[Outcome] | None:
+        """The outcomes of every cell of the process (see :meth:`poll`)."""
+        outcome = self.poll(now)
+        if outcome is None:
+            return None
+        if len(self.cells) == 1:
+            return [outcome]
+        results = outcome.result
+        if (
+            outcome.ok
+            and isinstance(results, list)
+            and len(results) == len(self.cells)
+            and all(isinstance(r, CellResult) for r in results)
+        ):
+            share = outcome.wall_time_s / len(self.cells)
+            return [
+                Outcome(c, "ok", r, None, None, share, dict(r.provenance))
+                for c, r in zip(self.cells, results)
+            ]
+        reason = outcome.reason or (
+            f"the seed group sent back no result per cell (expected {len(self.cells)} CellResults)"
+        )
+        return [
+            dataclasses.replace(outcome, cell=c, status="failed", result=None, reason=reason)
+            for c in self.cells
+        ]
 
     def poll(self, now: float | None = None) -> Outcome | None:
         """The outcome if the cell has finished, died, or passed its deadline (then it is
@@ -322,6 +358,8 @@ class CellProcess:
                 return self._died()
             self._reap()
             elapsed = time.monotonic() - self.started
+            if status == "ok" and isinstance(payload, list) and len(self.cells) > 1:
+                return Outcome(self.cell, "ok", payload, None, None, elapsed, {})  # type: ignore[arg-type]
             if status == "ok":
                 if not isinstance(payload, CellResult):
                     return failed(

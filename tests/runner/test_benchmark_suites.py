@@ -12,17 +12,20 @@ from tests.runner.helpers import REPO
 SUITES = load_suites(REPO / "benchmarks.yaml")
 
 
-@pytest.mark.parametrize("name", ["control", "control-full", "stori", "llm-rl", "llm-rl-full"])
+@pytest.mark.parametrize(
+    "name", ["control", "control-full", "stori", "stori-full", "stori-ale", "llm-rl", "llm-rl-full"]
+)
 def test_suite_builds_every_agent_and_env(name):
     check_runnable(SUITES[name])
 
 
-@pytest.mark.parametrize("name", ["control", "control-full", "stori"])
+@pytest.mark.parametrize("name", ["control", "control-full", "stori", "stori-full"])
 def test_suite_covers_the_five_stochasticity_types_per_game(name):
     suite = SUITES[name]
     games: dict[str, set[str]] = {}
     for env in suite.envs:
-        game, kind = env.id.split("/")[1].rsplit("-v0", 1)[0].split("-", 1)
+        game, kind = env.id.split("/")[1].rsplit("-v0", 1)[0].rsplit("-T", 1)
+        kind = "T" + kind
         games.setdefault(game, set()).add(kind.rstrip("ABC"))
     assert games and all(
         kinds == {"T1", "T2.1", "T2.2", "T3.1", "T3.2"} for kinds in games.values()
@@ -33,11 +36,19 @@ def test_drift_happens_inside_the_cheap_suites_evaluation_episodes():
     # The CPU suites evaluate agents whose episodes last about 100-150 steps (Hopper at 15k
     # training steps) or a few hundred (Breakout), so their type-2.2 envs must drift before the
     # default step 300; trained InvertedPendulum agents balance for up to 1000 steps.
-    drifting = {e.id: e for s in ("control", "stori") for e in SUITES[s].envs if "T2.2" in e.id}
+    from entropy_gym.registration import env_card
+
+    drifting = {e.id: e for s in ("control", "stori-ale") for e in SUITES[s].envs if "T2.2" in e.id}
     assert len(drifting) == 3
     for env_id, env in drifting.items():
         threshold = env.kwargs.get("threshold", 300)
         assert threshold == 300 if "InvertedPendulum" in env_id else 0 < threshold < 300
+    # The MinAtar ids drift after 100 steps by default; trained agents' episodes last longer.
+    minatar = [e for e in SUITES["stori"].envs if "T2.2" in e.id]
+    assert len(minatar) == 5
+    for env in minatar:
+        kwargs = {**env_card(env.id).kwargs, **env.kwargs}
+        assert kwargs.get("threshold", 100) == 100
 
 
 @pytest.mark.parametrize("name", ["llm-rl", "llm-rl-full"])
