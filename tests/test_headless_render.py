@@ -28,7 +28,9 @@ def readme_block() -> str:
 
 
 def headless_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MUJOCO_GL")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MUJOCO_GL")
+    }
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return {**env, **extra}
 
@@ -52,15 +54,21 @@ def test_human_mode_without_a_display_is_refused_in_one_line(monkeypatch):
     with pytest.raises(RuntimeError) as err:
         gym.make("Control/InvertedPendulum-T1-v0", render_mode="human")
     message = str(err.value)
-    assert "\n" not in message and message.startswith("Control/InvertedPendulum-T1: render_mode='human'")
-    assert "needs a display (DISPLAY or WAYLAND_DISPLAY set)" in message and "MUJOCO_GL=egl" in message
+    assert "\n" not in message and message.startswith(
+        "Control/InvertedPendulum-T1: render_mode='human'"
+    )
+    assert (
+        "needs a display (DISPLAY or WAYLAND_DISPLAY set)" in message and "MUJOCO_GL=egl" in message
+    )
 
 
 @pytest.mark.parametrize(("gl", "library"), [("egl", "EGL"), ("osmesa", "OSMesa")])
 def test_the_readmes_headless_check_env_runs_as_written(gl, library):
     if ctypes.util.find_library(library) is None:
         pytest.skip(f"lib{library} is not installed here (the README names its Debian package)")
-    env = headless_env() if gl == "egl" else headless_env(MUJOCO_GL=gl)  # the block's default is egl
+    env = (
+        headless_env() if gl == "egl" else headless_env(MUJOCO_GL=gl)
+    )  # the block's default is egl
     result = subprocess.run(
         [sys.executable, "-c", readme_block()], env=env, capture_output=True, text=True, timeout=300
     )

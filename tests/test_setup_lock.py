@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 
 from entropy_gym.runner import lock
@@ -52,9 +51,12 @@ def fake_wheel(folder: Path, version: str) -> Path:
     path = folder / f"torch-{version}-py3-none-any.whl"
     info = f"torch-{version}.dist-info"
     with zipfile.ZipFile(path, "w") as wheel:
-        wheel.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: torch\nVersion: {version}\n")
         wheel.writestr(
-            f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            f"{info}/METADATA", f"Metadata-Version: 2.1\nName: torch\nVersion: {version}\n"
+        )
+        wheel.writestr(
+            f"{info}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
         )
         wheel.writestr(f"{info}/RECORD", "")
     return path
@@ -62,7 +64,16 @@ def fake_wheel(folder: Path, version: str) -> Path:
 
 def dry_run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps", *args],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--no-deps",
+            *args,
+        ],
         cwd=cwd,
         env=plain_pip_env(),
         capture_output=True,
@@ -101,7 +112,9 @@ def test_pip_refuses_a_torch_build_without_the_cpu_label_and_picks_the_cpu_build
     assert refused.returncode != 0
     assert "ResolutionImpossible" in refused.stderr or "No matching distribution" in refused.stderr
     fake_wheel(cpu_index, f"{release}+cpu")
-    chosen = dry_run("--find-links", str(pypi_like), "--find-links", str(cpu_index), *common, cwd=tmp_path)
+    chosen = dry_run(
+        "--find-links", str(pypi_like), "--find-links", str(cpu_index), *common, cwd=tmp_path
+    )
     assert chosen.returncode == 0, chosen.stderr
     installs = json.loads(chosen.stdout)["install"]
     assert [i["metadata"]["version"] for i in installs] == [f"{release}+cpu"]
@@ -126,7 +139,9 @@ def test_the_makefile_installs_torch_from_the_cpu_index_and_everything_through_t
 
 def test_the_user_workflow_installs_through_the_lock():
     workflow = yaml.safe_load(WORKFLOW.read_text())
-    install = next(s["run"] for s in workflow["jobs"]["leaderboard"]["steps"] if s.get("name") == "Install")
+    install = next(
+        s["run"] for s in workflow["jobs"]["leaderboard"]["steps"] if s.get("name") == "Install"
+    )
     assert lock.TORCH_CPU_INDEX in install
     assert "-c " in install and lock.LOCK_FILE in install
 
@@ -147,7 +162,9 @@ def test_provenance_records_the_lock_and_the_versions_that_differ(tmp_path, monk
     fake_root = tmp_path / "src"
     (fake_root / "requirements").mkdir(parents=True)
     pins = lock.installed_versions()
-    (fake_root / lock.LOCK_FILE).write_text(f"numpy=={pins['numpy']}\npyyaml==0.0.1\nnot-installed-x==1\n")
+    (fake_root / lock.LOCK_FILE).write_text(
+        f"numpy=={pins['numpy']}\npyyaml==0.0.1\nnot-installed-x==1\n"
+    )
     monkeypatch.setattr(lock, "source_root", lambda: fake_root)
     lock.lock_state.cache_clear()
     try:
@@ -171,10 +188,19 @@ def test_a_machine_with_only_the_public_indexes_gets_the_cpu_build(tmp_path):
     """The Makefile's torch step as a dry run, with this machine's pip configuration ignored."""
     host = lock.TORCH_CPU_INDEX.split("/")[2]
     if not reachable(host):
-        pytest.skip(f"{host} cannot be resolved from here: the dry run against PyTorch's CPU index cannot run (the offline checks still do)")
+        pytest.skip(
+            f"{host} cannot be resolved from here: the dry run against PyTorch's CPU index cannot run (the offline checks still do)"
+        )
     report = tmp_path / "report.json"
     result = dry_run(
-        "--extra-index-url", lock.TORCH_CPU_INDEX, "-c", str(LOCK), "--report", str(report), "torch", cwd=tmp_path
+        "--extra-index-url",
+        lock.TORCH_CPU_INDEX,
+        "-c",
+        str(LOCK),
+        "--report",
+        str(report),
+        "torch",
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     (chosen,) = json.loads(report.read_text())["install"]

@@ -82,11 +82,20 @@ def project(tmp_path_factory):
     """A user's repository (a suite and its committed board), its environment, and the results
     of the workflow's `run` steps there: entropy-gym cloned from this checkout's HEAD and
     installed into a fresh python, the board re-run and checked, the summary written."""
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
     if head.returncode != 0:
         pytest.skip("this checkout is not a git repository: the workflow's clone step cannot run")
     root = tmp_path_factory.mktemp("project")
-    write_suite(root / "benchmarks.yaml", "mine", seeds=[0, 1, 2], eval_episodes=2, envs=["CartPole-v1"], agents=["random"])
+    write_suite(
+        root / "benchmarks.yaml",
+        "mine",
+        seeds=[0, 1, 2],
+        eval_episodes=2,
+        envs=["CartPole-v1"],
+        agents=["random"],
+    )
     made = subprocess.run(
         [*cli("run", "mine", "--quiet", "--publish", "--store", str(root / "made.sqlite"))],
         cwd=root,
@@ -122,26 +131,47 @@ def test_the_workflow_as_shipped_checks_this_projects_board_and_installs_from_a_
     assert "[all]" not in install and "$EXTRAS" in install
     names = [s.get("name") for s in steps()]
     assert names.index("Reproduce the committed leaderboard") < names.index("Job summary")
-    assert all(s.get("if") == "always()" for s in steps() if s.get("name") in ("Job summary", "Keep the re-run's board"))
+    assert all(
+        s.get("if") == "always()"
+        for s in steps()
+        if s.get("name") in ("Job summary", "Keep the re-run's board")
+    )
 
 
 def test_the_workflow_passes_on_a_reproducing_board_with_plots_linked(project):
     root, env, results = project
-    assert list(results) == ["Get entropy-gym", "Install", "Reproduce the committed leaderboard", "Job summary"]
+    assert list(results) == [
+        "Get entropy-gym",
+        "Install",
+        "Reproduce the committed leaderboard",
+        "Job summary",
+    ]
     for name, result in results.items():
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
     installed = subprocess.run(
-        ["python", "-c", "import entropy_gym; print(entropy_gym.__file__)"], env=env, capture_output=True, text=True
+        ["python", "-c", "import entropy_gym; print(entropy_gym.__file__)"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
     )
-    assert ".entropy-gym" not in installed.stdout and str(REPO) not in installed.stdout, installed.stdout
-    assert "mine: committed leaderboard reproduces" in results["Reproduce the committed leaderboard"].stdout
+    assert f"{root.name}-python/lib" in installed.stdout, installed.stdout  # not this checkout
+    assert (
+        "mine: committed leaderboard reproduces"
+        in results["Reproduce the committed leaderboard"].stdout
+    )
     summary = (root / "summary.md").read_text()
     assert "| rank | agent |" in summary and "random" in summary
     assert "![" not in summary
-    plots = re.findall(rf"- `mine/(\w+\.svg)` in the artifact \[leaderboard-mine\]\({re.escape(ARTIFACT_URL)}\)", summary)
+    plots = re.findall(
+        rf"- `mine/(\w+\.svg)` in the artifact \[leaderboard-mine\]\({re.escape(ARTIFACT_URL)}\)",
+        summary,
+    )
     assert "aggregates.svg" in plots
     assert all((root / "runs/fresh/mine" / p).is_file() for p in plots)
-    assert json.loads((root / "runs/fresh/mine/results.json").read_text())["suite"]["name"] == "mine"
+    assert (
+        json.loads((root / "runs/fresh/mine/results.json").read_text())["suite"]["name"] == "mine"
+    )
 
 
 def test_the_workflow_fails_on_a_regression_and_still_writes_the_summary(project):
@@ -156,11 +186,23 @@ def test_the_workflow_fails_on_a_regression_and_still_writes_the_summary(project
     try:
         check = next(s for s in steps() if s.get("name") == "Reproduce the committed leaderboard")
         summary = next(s for s in steps() if s.get("name") == "Job summary")
-        result = subprocess.run(["bash", "-e", "-c", check["run"]], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            ["bash", "-e", "-c", check["run"]],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 1
         assert "outside the committed CI" in result.stderr
         done = subprocess.run(
-            ["bash", "-e", "-c", summary["run"]], cwd=root, env=step_env(summary, env), capture_output=True, text=True, timeout=600
+            ["bash", "-e", "-c", summary["run"]],
+            cwd=root,
+            env=step_env(summary, env),
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert done.returncode == 0, done.stderr
         assert "| rank | agent |" in (root / "summary.md").read_text()
