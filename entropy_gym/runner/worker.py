@@ -235,10 +235,25 @@ def _child_main(
     except Exception as err:  # an unpicklable result
         conn.send(("failed", f"the cell's result could not be sent back ({err})", None))
     conn.close()
+    _release_semaphores()
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter teardown: agent threads or finalisers must not hold the process up.
     os._exit(0)
+
+
+def _release_semaphores() -> None:
+    """Run multiprocessing's exit finalisers, which ``os._exit`` skips: they unlink the
+    semaphores the cell created (tqdm's lock, which transformers creates, is one). Unlinked
+    here, the run's resource tracker has nothing left to warn about ("leaked semaphore
+    objects") when the run ends. The result is already sent: a finaliser that hangs only
+    delays the kill of this process."""
+    import multiprocessing.util
+
+    try:
+        multiprocessing.util._run_finalizers(0)  # type: ignore[attr-defined]
+    except Exception:  # cleanup only: the cell's outcome is already with the runner
+        pass
 
 
 def _memory_reason(cell: Cell) -> str:

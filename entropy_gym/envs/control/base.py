@@ -18,8 +18,6 @@ call per draw would cost more than everything else a type adds to the step.
 from __future__ import annotations
 
 import math
-import os
-import sys
 from collections.abc import Sequence
 from typing import Any, ClassVar, SupportsFloat
 
@@ -27,6 +25,7 @@ import gymnasium as gym
 import numpy as np
 
 from entropy_gym.envs.control.tasks import ControlTask, get_task, make_task_env, velocity_slices
+from entropy_gym.envs.display import has_display
 
 #: Draws (scalars or rows) fetched from ``np_random`` at once.
 DRAW_BATCH = 256
@@ -35,14 +34,6 @@ DRAW_BATCH = 256
 #: What ``render_mode="human"`` needs: MuJoCo draws it in a GLFW window, which aborts the
 #: interpreter (not an exception) where no display exists.
 HUMAN_MODE_NEEDS = "a display (DISPLAY or WAYLAND_DISPLAY set)"
-
-
-def has_display() -> bool:
-    """Whether a window can open here: always on macOS and Windows; elsewhere an X11 or
-    Wayland display must be named in the environment."""
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def event_rng(seed: int) -> np.random.Generator:
