@@ -169,7 +169,10 @@ class DeviceAgent(ModelAgent):
                     else:  # equal requests share a program: only its first update compiles
                         what = f"{self.name} on {task.env_id} ({self.options.num_envs} envs)"
                         metrics = compiling(what, lambda: self._update(run))
-                        _COMPILED.add(run)
+                        try:
+                            _COMPILED.add(run)
+                        except TypeError:  # not weakly referable: announced every time
+                            pass
                     tracker.steps += chunk
                     tracker.episodes = int(metrics.pop("episodes"))
                     self._log(tracker, metrics)
