@@ -142,8 +142,11 @@ def test_the_user_workflow_installs_through_the_lock():
     install = next(
         s["run"] for s in workflow["jobs"]["leaderboard"]["steps"] if s.get("name") == "Install"
     )
-    assert lock.TORCH_CPU_INDEX in install
-    assert "-c " in install and lock.LOCK_FILE in install
+    assert workflow["env"]["TORCH_INDEX"] == lock.TORCH_CPU_INDEX
+    torch_step, project_step = [ln for ln in install.splitlines() if "pip install" in ln]
+    assert '--extra-index-url "$TORCH_INDEX"' in torch_step and '-c "$lock" torch' in torch_step
+    assert '-c "$lock"' in project_step
+    assert f'lock="$ENTROPY_GYM_PATH/{lock.LOCK_FILE}"' in install
 
 
 def test_the_lock_is_what_the_installed_environment_holds():
