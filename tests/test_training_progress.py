@@ -177,13 +177,19 @@ def ppo_parameters(**logging) -> list[np.ndarray]:
     return [p.detach().numpy().copy() for p in agent.model.policy.parameters()]
 
 
-def test_sb3_verbose_prints_sb3s_table_and_trains_the_same_parameters(capsys):
+def test_sb3_verbose_prints_sb3s_table_and_trains_the_same_parameters(
+    capsys, monkeypatch, tmp_path
+):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where SB3 would leave SB3-<time>/
     quiet = ppo_parameters()
     assert "time/" not in capsys.readouterr().out
     loud = ppo_parameters(verbose=1)
     out = capsys.readouterr().out
     assert "| time/" in out and "total_timesteps" in out and "train/" in out
     assert all(np.array_equal(a, b) for a, b in zip(quiet, loud, strict=True))
+    assert not list(tmp_path.glob("SB3-*"))  # no folder left behind
 
 
 def test_sb3_tensorboard_log_writes_events_and_trains_the_same_parameters(tmp_path):

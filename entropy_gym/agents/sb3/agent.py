@@ -13,6 +13,8 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
+import os
+import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -213,9 +215,20 @@ class SB3Agent(ModelAgent):
         folder = self.sb3_kwargs.get("tensorboard_log")
         if not verbose and folder is None:
             return None
-        from stable_baselines3.common.utils import configure_logger
+        from stable_baselines3.common.logger import (
+            HumanOutputFormat,
+            Logger,
+            TensorBoardOutputFormat,
+        )
+        from stable_baselines3.common.utils import get_latest_run_id
 
-        return configure_logger(verbose, folder, tb_log_name=self.name, reset_num_timesteps=True)
+        # What SB3's configure_logger builds, without the SB3-<timestamp> folder it would
+        # leave in the temp dir for stdout alone.
+        formats: list[Any] = [HumanOutputFormat(sys.stdout)] if verbose else []
+        if folder is not None:
+            run = os.path.join(folder, f"{self.name}_{get_latest_run_id(folder, self.name) + 1}")
+            formats.append(TensorBoardOutputFormat(run))
+        return Logger(folder=None, output_formats=formats)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def check_task(self, task: TaskSpec) -> None:
