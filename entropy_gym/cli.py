@@ -368,7 +368,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from entropy_gym.leaderboard.publish import publish_from_store
     from entropy_gym.leaderboard.table import with_ci
     from entropy_gym.runner import Store, load_suite, run_cells
-    from entropy_gym.runner.submit import check_label, submission_cells
+    from entropy_gym.runner.submit import check_label, restricted_report, submission_cells
 
     full = load_suite(args.suite, args.file)
     suite = _subset(full, args)
@@ -413,6 +413,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             protect=(args.out, str(DEFAULT_LEADERBOARDS)),
         )
         results = publish_from_store(full, store, args.out)
+        restricted = restricted_report(full, suite, store, cells[0].agent_label)
     row = next(r for r in results["rows"] if r["label"] == cells[0].agent_label)
     print(summary.line().replace(f"{suite.name}:", f"{row['label']}:", 1))
     print(
@@ -420,6 +421,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
         f"IQM {with_ci(row['iqm'], row['iqm_ci'])}, {row['cells_failed']}/{row['cells']} cells failed; "
         f"leaderboard in {args.out}/{suite.name}/"
     )
+    for line in restricted:
+        print(line)
     _report_failures(summary)
     return 0 if summary.ok else 1
 

@@ -20,6 +20,7 @@ from entropy_gym.agents.llm.rl.objective import (
     token_logprobs,
 )
 from entropy_gym.agents.llm.rl.sampling import entropy_of, sample
+from entropy_gym.agents.progress import PREFIX
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.envs import make_env
 from entropy_gym.runner.evaluation import make_task
@@ -254,7 +255,7 @@ def test_gradient_checkpointing_changes_memory_not_the_update(lm):
     ],
     ids=["reasoning", "tooltask", "bandit"],
 )
-def test_trains_through_the_runner_on_each_text_family(lm, env_id, env_kwargs, turns):
+def test_trains_through_the_runner_on_each_text_family(lm, env_id, env_kwargs, turns, capsys):
     cell = Cell(
         suite="t",
         agent_label="grpo",
@@ -272,3 +273,15 @@ def test_trains_through_the_runner_on_each_text_family(lm, env_id, env_kwargs, t
     assert record["episodes"] == 2.0 and math.isfinite(record["loss"])
     assert turns[0] <= record["turns"] <= turns[1]
     assert len(result.returns) == 1 and result.entropy is not None
+    # Progress: the update's line on stderr; a group without spread (Reasoning's rewards are 0
+    # or 1: both samples agree when the mean is 0 or 1) gets a warning.
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith(PREFIX)]
+    assert any(
+        ln.startswith(f"{PREFIX}llm_grpo: update 1, 100% of the budget, ")
+        and ", done; return " in ln
+        and ", entropy " in ln
+        for ln in lines
+    ), lines
+    warned = any("every group's samples got the same return" in ln for ln in lines)
+    if env_id.startswith("Reasoning/"):
+        assert warned == (record["return"] in (0.0, 1.0)), (record, lines)

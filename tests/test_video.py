@@ -16,7 +16,7 @@ import entropy_gym  # noqa: F401
     [
         ("STORI/Pong-T3.2-crop-v0", "rgb_array"),
         ("Control/InvertedPendulum-T1-v0", "rgb_array"),
-        ("Control/Hopper-T3.1-v0", "human"),
+        ("Control/Hopper-T3.1-v0", "rgb_array"),
         ("STORI/Pong-T1-v0", "rgb_array"),
         ("TextBandit/Bernoulli-K5-hard-v0", "ansi"),
         ("ToolTask/FileTree-easy-v0", "ansi"),

@@ -7,10 +7,13 @@ a ``module:Class`` import path, or a ``path/to/file.py:Class`` file reference.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -149,7 +152,7 @@ def make_intervention(spec: str | Mapping[str, Any] | Intervention) -> Intervent
     try:
         return cls(**params)
     except TypeError as err:
-        raise ConfigError(f"intervention {name!r}: {err}") from err
+        raise ConfigError(f"intervention {name!r}: {_explain(cls, err)}") from err
 
 
 def make_agent(
@@ -192,10 +195,34 @@ def make_agent(
     try:
         agent = cls(**params)
     except TypeError as err:
-        raise ConfigError(f"agent {getattr(cls, 'name', cls.__name__)!r}: {err}") from err
+        raise ConfigError(
+            f"agent {getattr(cls, 'name', cls.__name__)!r}: {_explain(cls, err)}"
+        ) from err
     for iv in ivs:
         agent.attach(make_intervention(iv))
     return cast(Agent, agent)
+
+
+def _explain(cls: type, err: TypeError) -> str:
+    """``err`` from building ``cls``; an unknown keyword becomes ``unknown parameter 'x'; did
+    you mean 'y'? (it accepts: ...)``, from the parameters ``cls.__init__`` names."""
+    match = re.search(r"unexpected keyword argument '(\w+)'", str(err))
+    if match is None:
+        return str(err)
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        return str(err)
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params):
+        return str(err)
+    accepted = sorted(p.name for p in params if p.kind in kinds)
+    key = match.group(1)
+    if not accepted:
+        return f"unknown parameter '{key}' (it takes none)"
+    close = difflib.get_close_matches(key, accepted, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown parameter '{key}'{hint} (it accepts: {', '.join(accepted)})"
 
 
 def agent_config(agent: Any) -> dict[str, Any]:

@@ -3,7 +3,8 @@ and ``ray`` (the same cells as Ray tasks, on a local Ray instance or a cluster).
 
 Both run each cell through :mod:`entropy_gym.runner.worker`, so isolation, time limits and
 failure reasons are the same everywhere. A backend yields outcomes as cells finish and calls
-``on_start(cell)`` when it believes a cell has started (for the progress display).
+``on_start(cell)`` when it believes a cell has started and (local only) ``on_progress(cell,
+line)`` for each training progress line a cell writes (for the progress display).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from entropy_gym.runner.worker import (
 )
 
 OnStart = Callable[[Cell], None]
+OnProgress = Callable[[Cell, str], None]
 
 
 def default_workers() -> int:
@@ -75,7 +77,11 @@ class LocalBackend:
         self.threads = max(1, default_workers() // workers)
 
     def run(
-        self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None
+        self,
+        cells: Sequence[Cell],
+        device: str,
+        on_start: OnStart | None = None,
+        on_progress: OnProgress | None = None,
     ) -> Iterator[Outcome]:
         ctx = worker_context(agent_modules(cells))
         pending = deque(seed_groups(cells))
@@ -103,6 +109,9 @@ class LocalBackend:
                 now = time.monotonic()
                 for proc in list(running):
                     outcomes = proc.poll_all(now)
+                    for line in proc.take_progress():
+                        if on_progress:
+                            on_progress(proc.cell, line)
                     if outcomes is not None:
                         running.remove(proc)
                         yield from outcomes
@@ -165,8 +174,13 @@ class RayBackend:
         return True
 
     def run(
-        self, cells: Sequence[Cell], device: str, on_start: OnStart | None = None
+        self,
+        cells: Sequence[Cell],
+        device: str,
+        on_start: OnStart | None = None,
+        on_progress: OnProgress | None = None,
     ) -> Iterator[Outcome]:
+        """Cells' output stays on their Ray workers: ``on_progress`` is never called."""
         if not cells:
             return
         import ray

@@ -1,5 +1,7 @@
 """The progress display: cells done, running, failed, and an ETA: a rich bar on a terminal, a
-plain line per finished cell otherwise (CI logs, ``nohup``), nothing with ``quiet``."""
+plain line per finished cell otherwise (CI logs, ``nohup``), nothing with ``quiet``. The
+training progress lines of running cells (:mod:`entropy_gym.agents.progress`: updates with
+their ETA, compilations) are printed as they come, prefixed with the cell."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from entropy_gym.agents.progress import clock as _clock
 from entropy_gym.runner.cells import Cell
 
 
@@ -72,6 +75,14 @@ class RunProgress:
         if self._bar is not None:
             self._bar.update(self._task, advance=1, running=self.running, failed=self.failed)
 
+    def training(self, cell: Cell, line: str) -> None:
+        """A progress line from inside a running cell."""
+        text = f"{self.suite}: {cell.describe()}: {line}"
+        if self._plain:
+            print(text, file=sys.stderr, flush=True)
+        elif self._bar is not None:
+            self._bar.console.print(text, highlight=False, markup=False)
+
     def line(self, ok: bool, cell: Cell | None = None) -> str:
         """``ci: 12/63 cells (0 failed), 1m20s, ETA 7m02s; ok: random on CartPole-v1 seed 0``."""
         elapsed = time.monotonic() - self._started
@@ -85,8 +96,3 @@ class RunProgress:
     def _refresh(self) -> None:
         if self._bar is not None:
             self._bar.update(self._task, running=self.running, failed=self.failed)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

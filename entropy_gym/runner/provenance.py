@@ -1,4 +1,6 @@
-"""Provenance: what produced a result, recorded with every stored cell.
+"""Provenance: what produced a result, recorded with every stored cell: the package and its
+git commit, library versions, and the lock file's sha256 with any installed version that
+differs from it (:mod:`entropy_gym.runner.lock`).
 
 Versions are read from package metadata (no imports), and everything that cannot change
 within a process is computed once, so the per-cell cost is a dict copy.
@@ -14,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from entropy_gym.runner.lock import lock_state
 
 #: Distributions whose versions every row records, where installed.
 LIBRARIES = (
@@ -44,7 +48,7 @@ def library_versions() -> dict[str, str]:
 
 #: Paths whose uncommitted changes make a result "dirty" (code and suite definitions; not,
 #: say, the leaderboards a run writes).
-SOURCE_PATHS = ("entropy_gym", "benchmarks.yaml", "pyproject.toml")
+SOURCE_PATHS = ("entropy_gym", "benchmarks.yaml", "pyproject.toml", "requirements/lock.txt")
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,6 +98,7 @@ def process_provenance() -> dict[str, Any]:
         "package_version": __version__,
         "git": dict(git_state()),
         "libraries": dict(library_versions()),
+        "lock": lock_state(),
         **host_info(),
         **({"threads": int(torch.get_num_threads())} if torch is not None else {}),
     }
@@ -102,5 +107,6 @@ def process_provenance() -> dict[str, Any]:
 def warm() -> None:
     """Fill the caches (called once in the process that forks cell workers)."""
     library_versions()
+    lock_state()
     git_state()
     host_info()

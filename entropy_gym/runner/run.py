@@ -105,7 +105,9 @@ def run_cells(
     with store.run_lock(), RunProgress(suite, len(todo), quiet=quiet) as progress:
         guarded = (str(store.path), *store.companions(), *protect)
         runner = make_backend(backend, workers=workers, address=address, protect=guarded)
-        for outcome in runner.run(todo, device, on_start=progress.started):
+        for outcome in runner.run(
+            todo, device, on_start=progress.started, on_progress=progress.training
+        ):
             outcome = validate_outcome(outcome)
             store.write(outcome)
             summary.ran += 1

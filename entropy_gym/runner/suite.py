@@ -18,6 +18,7 @@ reaches the boards (descriptions, labels, names) may not hold control characters
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -402,8 +403,10 @@ def load_suite(name: str, path: str | Path = DEFAULT_SUITE_FILE) -> Suite:
     """One suite by name; an unknown name lists the known ones."""
     suites = load_suites(path)
     if name not in suites:
+        close = difflib.get_close_matches(name, list(suites), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise SuiteError(
-            path, f"suites.{name}", f"no such suite; expected one of: {', '.join(suites)}"
+            path, f"suites.{name}", f"no such suite; {hint}expected one of: {', '.join(suites)}"
         )
     return suites[name]
 

@@ -15,7 +15,8 @@ pays a fork, not an interpreter start. The child
   runner, to its whole process group together;
 * writes its stdout and stderr to a log file, whose tail joins a failed cell's traceback
   (so a progress display is not drowned in env banners, and a crash still says why); a cell
-  that writes more than :data:`OUTPUT_LIMIT_MB` of output is killed;
+  that writes more than :data:`OUTPUT_LIMIT_MB` of output is killed; the runner reads the
+  agent's progress lines (:mod:`entropy_gym.agents.progress`) out of it as they come;
 * sends back one message: the result, or a one-line reason with the traceback.
 
 A failure that is not the agent's doing (the process killed from outside: a user, the
@@ -42,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from entropy_gym.agents.progress import PREFIX as PROGRESS_PREFIX
 from entropy_gym.runner import provenance
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.result import CellResult
@@ -236,10 +238,25 @@ def _child_main(
     except Exception as err:  # an unpicklable result
         conn.send(("failed", f"the cell's result could not be sent back ({err})", None))
     conn.close()
+    _release_semaphores()
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter teardown: agent threads or finalisers must not hold the process up.
     os._exit(0)
+
+
+def _release_semaphores() -> None:
+    """Run multiprocessing's exit finalisers, which ``os._exit`` skips: they unlink the
+    semaphores the cell created (tqdm's lock, which transformers creates, is one). Unlinked
+    here, the run's resource tracker has nothing left to warn about ("leaked semaphore
+    objects") when the run ends. The result is already sent: a finaliser that hangs only
+    delays the kill of this process."""
+    import multiprocessing.util
+
+    try:
+        multiprocessing.util._run_finalizers(0)  # type: ignore[attr-defined]
+    except Exception:  # cleanup only: the cell's outcome is already with the runner
+        pass
 
 
 def _memory_reason(cell: Cell) -> str:
@@ -307,6 +324,8 @@ class CellProcess:
         self.conn = reader
         self.deadline = self.started + sum(float(c.time_limit_s) for c in self.cells)
         self._next_check = self.started + CHECK_INTERVAL_S
+        self._log_read = 0
+        self._progress: list[str] = []
 
     def waitables(self) -> list[Any]:
         return [self.conn, self.process.sentinel]
@@ -347,8 +366,32 @@ class CellProcess:
         killed); ``None`` while it is still running in time."""
         outcome = self._poll(time.monotonic() if now is None else now)
         if outcome is not None:
+            self._read_progress()
             self.cleanup()
         return outcome
+
+    def take_progress(self) -> list[str]:
+        """The progress lines the cell wrote since the last call (without their prefix)."""
+        lines, self._progress = self._progress, []
+        return lines
+
+    def _read_progress(self) -> None:
+        """Collect the complete progress lines added to the cell's log since the last read."""
+        try:
+            size = os.stat(self.log_path).st_size
+        except OSError:
+            return
+        if size <= self._log_read:
+            return
+        with open(self.log_path, "rb") as f:
+            f.seek(self._log_read)
+            chunk = f.read(size - self._log_read)
+        end = chunk.rfind(b"\n") + 1
+        self._log_read += end
+        for raw in chunk[:end].splitlines():
+            line = raw.decode("utf-8", "replace")
+            if line.startswith(PROGRESS_PREFIX):
+                self._progress.append(line[len(PROGRESS_PREFIX) :])
 
     def _poll(self, now: float) -> Outcome | None:
         if self.conn.poll():
@@ -377,6 +420,7 @@ class CellProcess:
             return self._died()
         if now >= self._next_check:
             self._next_check = now + CHECK_INTERVAL_S
+            self._read_progress()
             exceeded = self._limits_exceeded()
             if exceeded:
                 self._kill_group()

@@ -182,7 +182,7 @@ def test_missing_file_and_unknown_suite(tmp_path):
             [{"name": "random", "gamma": 0.9}],
             ["CartPole-v1"],
             "suites.s.agents[0]",
-            "unexpected keyword",
+            "agent 'random': unknown parameter 'gamma' (it takes none)",
         ),
         (
             [{"name": agent_ref("EpsilonConstant"), "eps": 0.1}, {"name": agent_ref("Missing")}],

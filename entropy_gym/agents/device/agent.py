@@ -13,6 +13,7 @@ same machine and jax version.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -29,7 +30,11 @@ from entropy_gym.agents.base import (
 )
 from entropy_gym.agents.device.envs import BatchedEnv, has_batched_env, make_batched_env
 from entropy_gym.agents.device.options import _Options
+from entropy_gym.agents.progress import TrainingProgress, compiling
 from entropy_gym.agents.sb3.budget import BudgetTracker
+
+#: The device programs that have run an update (and so are compiled) in this process.
+_COMPILED: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 class DeviceAgent(ModelAgent):
@@ -156,12 +161,25 @@ class DeviceAgent(ModelAgent):
             with jax.default_device(self.jax_device):
                 key = jax.random.fold_in(jax.random.PRNGKey(self._train_seed), self._train_calls)
                 run = self._start(env, model, key)
+                progress = TrainingProgress(self.name)
                 while not tracker.exhausted:
                     self.apply_schedule_hooks()
-                    metrics = self._update(run)
+                    if run in _COMPILED:
+                        metrics = self._update(run)
+                    else:  # equal requests share a program: only its first update compiles
+                        what = f"{self.name} on {task.env_id} ({self.options.num_envs} envs)"
+                        metrics = compiling(what, lambda: self._update(run))
+                        try:
+                            _COMPILED.add(run)
+                        except TypeError:  # not weakly referable: announced every time
+                            pass
                     tracker.steps += chunk
                     tracker.episodes = int(metrics.pop("episodes"))
                     self._log(tracker, metrics)
+                    shown: dict[str, float] = {
+                        k: metrics[k] for k in ("return", "entropy", "loss") if k in metrics
+                    }
+                    progress.update(tracker.progress, shown)
                 self._finish(run, model)
         finally:
             self._final_progress = tracker.progress

@@ -13,6 +13,8 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
+import os
+import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -31,7 +33,9 @@ from entropy_gym.agents.base import (
 from entropy_gym.agents.sb3.budget import BudgetTracker, make_budget_callback
 
 #: SB3 constructor arguments the adapter sets itself.
-RESERVED_KWARGS = ("env", "seed", "device", "verbose", "tensorboard_log", "_init_setup_model")
+RESERVED_KWARGS = ("env", "seed", "device", "_init_setup_model")
+#: SB3 arguments that only say what SB3 prints and logs: passed through, they change no result.
+LOGGING_KWARGS = ("verbose", "tensorboard_log")
 
 #: Observation spaces SB3 policies accept (Dict of these, not nested).
 OBS_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)
@@ -64,7 +68,11 @@ class SB3Agent(ModelAgent):
       (on-policy agents log once per update);
     - ``deterministic``: ``act`` takes the mode of the policy's distribution (the mean action,
       SB3's ``predict(deterministic=True)``, as RL Zoo evaluates) instead of a sample; the
-      entropy it reports is still that distribution's. Training is unchanged.
+      entropy it reports is still that distribution's. Training is unchanged;
+    - SB3's ``verbose`` (its table of training values on stdout, every update on-policy and
+      every 4 episodes off-policy, as SB3 does) and ``tensorboard_log`` (the same values as
+      TensorBoard events, one run folder per ``train`` call; needs the ``tensorboard``
+      package): what is printed or logged, never what is trained.
 
     Seeding: ``setup(task, seed, device)`` derives the SB3 seed (weights, replay sampling,
     global ``random``/``numpy``/``torch`` generators that SB3 draws from), the training env
@@ -138,6 +146,7 @@ class SB3Agent(ModelAgent):
         self.telemetry_every = telemetry_every or self.default_telemetry_every
         self.sb3_kwargs = dict(sb3_kwargs)
         self._check_kwargs()
+        self._check_logging()
         self.model: Any = None
         self._tracker: BudgetTracker | None = None
         self._final_progress = 0.0
@@ -180,6 +189,46 @@ class SB3Agent(ModelAgent):
                 f"agent '{self.name}': unknown policy '{self.policy_name}'; expected one of: "
                 f"{', '.join(algo.policy_aliases)}"
             )
+
+    def _check_logging(self) -> None:
+        verbose = self.sb3_kwargs.get("verbose", 0)
+        if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+            raise ConfigError(f"agent '{self.name}': verbose must be 0, 1 or 2, got {verbose!r}")
+        folder = self.sb3_kwargs.get("tensorboard_log")
+        if folder is None:
+            return
+        if not isinstance(folder, str) or not folder:
+            raise ConfigError(
+                f"agent '{self.name}': tensorboard_log must be a folder path, got {folder!r}"
+            )
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise ConfigError(
+                f"agent '{self.name}': tensorboard_log needs the tensorboard package "
+                "(pip install tensorboard)"
+            )
+
+    def _sb3_logger(self) -> Any:
+        """SB3's own logger where ``verbose`` or ``tensorboard_log`` ask for one, else None."""
+        verbose = int(self.sb3_kwargs.get("verbose", 0))
+        folder = self.sb3_kwargs.get("tensorboard_log")
+        if not verbose and folder is None:
+            return None
+        from stable_baselines3.common.logger import (
+            HumanOutputFormat,
+            Logger,
+            TensorBoardOutputFormat,
+        )
+        from stable_baselines3.common.utils import get_latest_run_id
+
+        # What SB3's configure_logger builds, without the SB3-<timestamp> folder it would
+        # leave in the temp dir for stdout alone.
+        formats: list[Any] = [HumanOutputFormat(sys.stdout)] if verbose else []
+        if folder is not None:
+            run = os.path.join(folder, f"{self.name}_{get_latest_run_id(folder, self.name) + 1}")
+            formats.append(TensorBoardOutputFormat(run))
+        return Logger(folder=None, output_formats=formats)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def check_task(self, task: TaskSpec) -> None:
@@ -234,13 +283,17 @@ class SB3Agent(ModelAgent):
         tracker = BudgetTracker(budget)
         self._tracker = tracker
         self._last_log_step = 0
+        sb3_logger = self._sb3_logger()
         try:
             model.set_env(vec_env)
             model.set_random_seed(self._train_seed + self._train_calls)
+            if sb3_logger is not None:
+                model.set_logger(sb3_logger)
             model.learn(
                 total_timesteps=total,
                 callback=make_budget_callback(tracker, stop_on_steps),
-                log_interval=None,
+                # SB3's own defaults; its table is written only where a logger asks for it.
+                log_interval=None if sb3_logger is None else (1 if self.on_policy else 4),
                 reset_num_timesteps=True,
             )
             if not self.on_policy and model.num_timesteps > self._last_log_step:
@@ -449,7 +502,7 @@ class SB3Agent(ModelAgent):
         placeholder = SpacesOnlyVecEnv(task.observation_space, task.action_space, self.n_envs)
         try:
             model = self.algorithm_class()(
-                policy, placeholder, seed=seed, device=device, verbose=0, **kwargs
+                policy, placeholder, seed=seed, device=device, **{"verbose": 0, **kwargs}
             )
         except (TypeError, ValueError, AssertionError) as err:
             message = " ".join(str(err).split()) or type(err).__name__

@@ -25,9 +25,15 @@ import gymnasium as gym
 import numpy as np
 
 from entropy_gym.envs.control.tasks import ControlTask, get_task, make_task_env, velocity_slices
+from entropy_gym.envs.display import has_display
 
 #: Draws (scalars or rows) fetched from ``np_random`` at once.
 DRAW_BATCH = 256
+
+
+#: What ``render_mode="human"`` needs: MuJoCo draws it in a GLFW window, which aborts the
+#: interpreter (not an exception) where no display exists.
+HUMAN_MODE_NEEDS = "a display (DISPLAY or WAYLAND_DISPLAY set)"
 
 
 def event_rng(seed: int) -> np.random.Generator:
@@ -86,7 +92,9 @@ class ControlEnv(gym.Env[np.ndarray, np.ndarray]):
 
     #: This family reports no ``info["episode_metrics"]``.
     EPISODE_METRICS: ClassVar[tuple[str, ...]] = ()
-    #: What ``gym.make`` checks ``render_mode`` against (the instance takes the MuJoCo env's).
+    #: What ``gym.make`` checks ``render_mode`` against. An instance declares the MuJoCo env's
+    #: modes, ``human`` only where :func:`has_display`, so that ``check_env`` (which builds an
+    #: env of every declared mode) works headless; ``human`` without a display is refused.
     metadata: ClassVar[dict[str, Any]] = {
         "render_modes": ["human", "rgb_array", "depth_array", "rgbd_tuple"]
     }
@@ -97,6 +105,11 @@ class ControlEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def __init__(self, task: str, render_mode: str | None = None, **task_kwargs: Any) -> None:
         self.task: ControlTask = get_task(task)
+        if render_mode == "human" and not has_display():
+            raise RuntimeError(
+                f"{self.label}: render_mode='human' opens a window and needs {HUMAN_MODE_NEEDS}; "
+                "without one use render_mode='rgb_array' with MUJOCO_GL=egl or osmesa"
+            )
         self.task_env = make_task_env(
             self.task, render_mode, task_kwargs, self.label, self.param_names
         )
@@ -107,7 +120,10 @@ class ControlEnv(gym.Env[np.ndarray, np.ndarray]):
         self.observation_space = self.task_env.observation_space
         self.action_space = self.task_env.action_space
         self._action_shape = self.action_space.shape
-        self.metadata = self.task_env.metadata
+        modes = list(self.task_env.metadata["render_modes"])
+        if not has_display():
+            modes = [m for m in modes if m != "human"]
+        self.metadata = {**self.task_env.metadata, "render_modes": modes}
         self.render_mode = render_mode
         self._uniforms: list[float] = []
         self._rows: dict[tuple, list] = {}

@@ -19,6 +19,7 @@ as ALE does.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from entropy_gym.envs.display import has_display
 from entropy_gym.envs.stori.catalog import resolve_game
 from entropy_gym.envs.stori.palette import PaletteResolver
 
@@ -611,11 +613,14 @@ class StoriAtariEnv(gym.Env):
 
 class HumanWindow:
     """A pygame window that shows RGB frames, three times their size (``render_mode="human"``).
-    pygame comes with the ``video`` extra; with ``SDL_VIDEODRIVER=dummy`` it runs headless."""
+    pygame comes with the ``video`` extra. Without a display it draws off-screen (SDL's
+    ``offscreen`` driver, unless ``SDL_VIDEODRIVER`` says otherwise), which SDL would fall back
+    to anyway after printing ``XDG_RUNTIME_DIR is invalid``; pygame's import banner is off."""
 
     SCALE = 3
 
     def __init__(self, title: str) -> None:
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         try:
             import pygame
         except ImportError:
@@ -630,7 +635,14 @@ class HumanWindow:
         pygame = self._pygame
         height, width = frame.shape[:2]
         if self._screen is None:
-            pygame.display.init()
+            if has_display() or "SDL_VIDEODRIVER" in os.environ:
+                pygame.display.init()
+            else:
+                os.environ["SDL_VIDEODRIVER"] = "offscreen"
+                try:
+                    pygame.display.init()
+                finally:
+                    del os.environ["SDL_VIDEODRIVER"]
             pygame.display.set_caption(self._title)
             self._screen = pygame.display.set_mode((width * self.SCALE, height * self.SCALE))
         surface = pygame.surfarray.make_surface(np.ascontiguousarray(frame.swapaxes(0, 1)))

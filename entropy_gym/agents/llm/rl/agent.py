@@ -44,6 +44,7 @@ from entropy_gym.agents.llm.lm_agent import LocalLMAgent
 from entropy_gym.agents.llm.model import DEFAULT_MODEL
 from entropy_gym.agents.llm.rl.batch import RolloutPlan, TokenLossBatch, TokenRollout
 from entropy_gym.agents.llm.rl.objective import LOSS_TYPES
+from entropy_gym.agents.progress import TrainingProgress, progress_logger
 
 #: Catalog families this agent trains on.
 TRAINABLE_FAMILIES = ("reasoning", "text-bandit", "tool-task")
@@ -287,6 +288,7 @@ class GRPOAgent(LocalLMAgent):
             stop_ids=self._stop_ids(),
             pad_id=self.language_model.pad_id,
         )
+        progress = TrainingProgress(self.name)
         try:
             while not tracker.exhausted:
                 plan = self.plan
@@ -307,6 +309,9 @@ class GRPOAgent(LocalLMAgent):
                 tracker.steps += sum(len(t.turns) for t in trajectories)
                 self._update(trajectories, plan, tracker, sample_s)
                 self.progress = tracker.progress
+                last = self._telemetry[-1]
+                shown = ("return", "entropy", "loss")
+                progress.update(self.progress, {k: last[k] for k in shown if k in last})
         finally:
             runner.close()
 
@@ -329,6 +334,13 @@ class GRPOAgent(LocalLMAgent):
         per_sample = objective.sample_advantages(
             rollout.rewards, rollout.sample_group, scale=self.loss_type != "dr_grpo"
         )
+        if not bool(per_sample.any()):
+            progress_logger().warning(
+                f"{self.name}: update {self.updates + 1}: every group's samples got the same "
+                "return, so every advantage is 0 and the policy-gradient term is 0 (only "
+                "entropy or KL terms can move the policy); more samples per group "
+                "(group_size) or a less saturated task give the groups a spread"
+            )
         advantages = objective.token_advantages(rollout, per_sample)
         for iv in self.interventions_at("token_advantages"):
             out = iv.on_token_advantages(advantages, rollout)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 try:
     import jax  # noqa: F401
-    from mujoco import mjx  # noqa: F401
+
+    from entropy_gym.envs.control.mjx.quiet_import import mjx  # noqa: F401
 except ImportError as err:  # pragma: no cover - depends on the installation
     raise ImportError(
         f"the MJX backend of the Control/ ids needs jax and mujoco-mjx ({err}): "

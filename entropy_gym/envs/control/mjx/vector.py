@@ -162,8 +162,30 @@ def _cached_env(
 
 @functools.lru_cache(maxsize=8)
 def _programs(env: MjxControlEnv) -> tuple[Callable[..., Any], ...]:
-    """The jitted reset, step (same-step autoreset) and step holding ended envs of ``env``."""
-    return jax.jit(env.reset_from_keys), jax.jit(env.step), jax.jit(_hold_ended(env))
+    """The jitted reset, step (same-step autoreset) and step holding ended envs of ``env``,
+    each announcing its first call, which compiles (seconds to tens of seconds on a CPU)."""
+    label = f"{env.env_id} on MJX ({env.num_envs} envs)"
+    return (
+        _FirstCallReported(jax.jit(env.reset_from_keys), f"{label}: reset"),
+        _FirstCallReported(jax.jit(env.step), f"{label}: step"),
+        _FirstCallReported(jax.jit(_hold_ended(env)), f"{label}: step"),
+    )
+
+
+class _FirstCallReported:
+    """A jitted function whose first call is reported as a compilation (progress lines)."""
+
+    def __init__(self, function: Callable[..., Any], what: str) -> None:
+        self.function, self.what, self.called = function, what, False
+
+    def __call__(self, *args: Any) -> Any:
+        if self.called:
+            return self.function(*args)
+        from entropy_gym.agents.progress import compiling
+
+        result = compiling(self.what, lambda: jax.block_until_ready(self.function(*args)))
+        self.called = True
+        return result
 
 
 def _entry_point(kind: str) -> Callable[..., MjxVectorEnv]:

@@ -9,6 +9,7 @@ reply could be judged), ``judged`` (the text judged), ``reason``, and ``episode_
 
 from __future__ import annotations
 
+import difflib
 import string
 from typing import Any, ClassVar
 
@@ -44,7 +45,21 @@ class ReasoningEnv(gym.Env[str, str]):
 
     metadata = {"render_modes": ["ansi"]}
 
-    def __init__(self, kind: str, difficulty: str, render_mode: str | None = None) -> None:
+    #: Keyword arguments an id accepts (``kind`` and ``difficulty`` come from the id itself).
+    KWARGS: ClassVar[tuple[str, ...]] = ("render_mode",)
+
+    def __init__(
+        self, kind: str, difficulty: str, render_mode: str | None = None, **unknown: Any
+    ) -> None:
+        if unknown:
+            name = sorted(unknown)[0]
+            close = difflib.get_close_matches(name, [*self.KWARGS, "kind", "difficulty"], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(
+                f"Reasoning env got an unexpected keyword argument {name!r}{hint}; it accepts: "
+                f"{', '.join(self.KWARGS)} (kind and difficulty come from the id; gym.make also "
+                "takes max_episode_steps)"
+            )
         if kind not in KINDS:
             raise ValueError(f"reasoning kind {kind!r} is unknown; expected one of {tuple(KINDS)}")
         if difficulty not in DIFFICULTIES:
