@@ -12,7 +12,8 @@ permutation test of :mod:`entropy_gym.scoring.comparison`, so its critical value
 from the exact null distribution (no ties under the model), and the **power** -- the chance
 that the test rejects, two-sided, at level ``alpha`` -- is estimated by simulating
 :data:`SIMULATIONS` experiments from a generator with a fixed seed (its Monte Carlo standard
-error is at most 0.008). Beyond :data:`SIMULATED_SEEDS` seeds a side the statistic's normal
+error is at most 0.008). Beyond :data:`SIMULATED_SEEDS` seeds a side (or
+:data:`SIMULATED_RUNS` seeds times envs) the statistic's normal
 approximation replaces the simulation (mean ``2 n^2 p`` and Lehmann's variance of ``U`` per
 env, with ``p = P(X > Y)`` and ``P(X > Y1, X > Y2)`` by quadrature).
 ``tests/runner/test_power.py`` checks both against simulated boards judged by the board's own
@@ -39,8 +40,10 @@ from entropy_gym.scoring.comparison import ALPHA, convolve, env_null
 
 POWER = 0.8
 SIMULATIONS = 4000
-#: Seeds a side up to which power is simulated (beyond: the normal approximation).
+#: Seeds a side, and seeds x envs, up to which power is simulated (beyond: the normal
+#: approximation of a sum of many terms).
 SIMULATED_SEEDS = 20
+SIMULATED_RUNS = 500
 POWER_SEED = 20240826
 #: Largest effect searched (spreads) and seeds searched.
 MAX_SHIFT = 20.0
@@ -129,7 +132,7 @@ def power(n: int, envs: int, shift: float, alpha: float = ALPHA, sims: int = SIM
     c = critical_distance(n, envs, alpha)
     if c is None:
         return 0.0
-    if n > SIMULATED_SEEDS:
+    if n > SIMULATED_SEEDS or n * envs > SIMULATED_RUNS:
         return normal_power(n, envs, shift, c)
     zx, zy = _draws(n, envs, sims)
     sums = _u2_sums(zx + shift, zy)
