@@ -35,7 +35,9 @@ div.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 8px 0 14px; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 10px; text-align: left; vertical-align: top; }
 th { background: #f2f4f7; cursor: pointer; user-select: none; white-space: nowrap; }
+th.wrap { white-space: normal; min-width: 6em; }
 td.num { text-align: right; white-space: nowrap; }
+td.verdict { white-space: nowrap; }
 td.better { color: #1b6e2e; font-weight: 600; }
 td.worse { color: var(--bad); font-weight: 600; }
 td.unresolved { color: var(--muted); }
@@ -77,20 +79,34 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
 _VERDICT_CLASSES = {"better": "better", "worse": "worse", "not": "unresolved"}
 
 
+def _breakable(text: str) -> str:
+    """Text cells may break after ``+``, ``(`` and ``,`` (labels and intervention parameters
+    such as ``sac_temperature(alpha=0.05,mode=fixed)``), so that a wide table narrows there
+    first."""
+    for mark in ("+", "(", ","):
+        text = text.replace(mark, mark + "<wbr>")
+    return text
+
+
 def _table(header: list[str], rows: list[list[str]], cls: str) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    # Long headers (the entropy columns, P(X > baseline)) may wrap; short ones stay on a line.
+    head = "".join(
+        f'<th class="wrap">{html.escape(h)}</th>' if len(h) > 16 else f"<th>{html.escape(h)}</th>"
+        for h in header
+    )
     verdicts = header.index("verdict") if "verdict" in header else None
     body = []
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
             numeric = i == 0 or cell[:1].isdigit() or (cell[:1] in "-+" and cell[1:2].isdigit())
-            verdict = _VERDICT_CLASSES.get(cell.split(" ", 1)[0]) if i == verdicts else None
+            verdict = None
+            if i == verdicts:
+                verdict = " ".join(("verdict", _VERDICT_CLASSES.get(cell.split(" ", 1)[0], "")))
             style = "num" if numeric else verdict
+            text = html.escape(cell) if style else _breakable(html.escape(cell))
             cells.append(
-                f'<td class="{style}">{html.escape(cell)}</td>'
-                if style
-                else f"<td>{html.escape(cell)}</td>"
+                f'<td class="{style.strip()}">{text}</td>' if style else f"<td>{text}</td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (

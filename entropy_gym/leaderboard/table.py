@@ -43,8 +43,16 @@ def _shows_broken(results: dict[str, Any]) -> bool:
     return any(r.get("broken_known") for r in results["rows"])
 
 
+def single_baseline(results: dict[str, Any]) -> str | None:
+    """The baseline's label where the board has one group (it then names the columns)."""
+    groups = results["suite"].get("baseline") or []
+    return str(groups[0]["baseline"]) if len(groups) == 1 else None
+
+
 def header(results: dict[str, Any]) -> list[str]:
-    verdicts = ["P(X > baseline) [95% CI]", "verdict"] if has_baseline(results) else []
+    verdicts = []
+    if has_baseline(results):
+        verdicts = [f"P(X > {single_baseline(results) or 'baseline'}) [95% CI]", "verdict"]
     return [
         "rank",
         "agent",
@@ -65,14 +73,18 @@ def p_text(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def verdict_text(row: dict[str, Any]) -> str:
-    """``better than ppo (p 0.004)``, ``not resolved vs ppo (p 0.62)``, ``baseline``, or
-    ``-`` for a row outside every baseline group (or without scores)."""
+def verdict_text(row: dict[str, Any], named: bool = True) -> str:
+    """``better than ppo (p 0.004)``, ``not resolved vs ppo (p 0.62)`` (``better (p 0.004)``
+    where the column header names the one baseline: ``named=False``), ``baseline``, or ``-``
+    for a row outside every baseline group (or without scores)."""
     vs = row.get("vs_baseline")
     if vs is None:
         return "baseline" if row.get("baseline") == row["label"] else "-"
+    p = f"(p {p_text(vs['p_adjusted'])})"
+    if not named:
+        return f"{vs['verdict']} {p}"
     word = {"better": "better than", "worse": "worse than"}.get(vs["verdict"], "not resolved vs")
-    return f"{word} {vs['baseline']} (p {p_text(vs['p_adjusted'])})"
+    return f"{word} {vs['baseline']} {p}"
 
 
 def rows(results: dict[str, Any]) -> list[list[str]]:
@@ -86,7 +98,8 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
         verdicts = []
         if has_baseline(results):
             vs = r.get("vs_baseline")
-            verdicts = [with_ci(vs["p"], vs["ci"]) if vs else "-", verdict_text(r)]
+            named = single_baseline(results) is None
+            verdicts = [with_ci(vs["p"], vs["ci"]) if vs else "-", verdict_text(r, named)]
         entropies = [
             fmt((r.get("entropies") or {}).get(c["key"]) if c["key"] else r.get("entropy"))
             for c in columns
@@ -118,8 +131,9 @@ def notes(results: dict[str, Any]) -> list[str]:
     out = []
     if has_baseline(results):
         out.append(
-            "Verdict: P(X > baseline) is the probability that a run of the agent beats a run "
-            "of its baseline on the same env (rliable's probability of improvement), with a "
+            f"Verdict: P(X > {single_baseline(results) or 'baseline'}) is the probability that "
+            "a run of the agent beats a run of its baseline on the same env (rliable's "
+            "probability of improvement), with a "
             "95% stratified bootstrap CI; better or worse where a two-sided stratified "
             "permutation test of it rejects at 0.05 after Holm's correction over the agents "
             "compared with that baseline (p: the adjusted p-value), else not resolved. Ranks "

@@ -139,9 +139,10 @@ def test_verdicts_against_the_baseline_and_ranks_by_tier(tmp_path):
     assert by["ppo"]["baseline"] == "ppo" and by["ppo"]["vs_baseline"] is None
     table = dict(zip([r[1] for r in rows(results)], rows(results)))
     head = header(results)
-    assert table["strong"][head.index("verdict")].startswith("better than ppo (p <0.001)")
+    assert table["strong"][head.index("verdict")] == "better (p <0.001)"
     assert table["ppo"][head.index("verdict")] == "baseline"
-    assert table["same"][head.index("verdict")].startswith("not resolved vs ppo")
+    assert table["same"][head.index("verdict")].startswith("not resolved (p ")
+    assert table["strong"][head.index("P(X > ppo) [95% CI]")] == "1.00 [1.00, 1.00]"
     assert "Holm's correction" in to_markdown(results)
 
 
@@ -165,6 +166,10 @@ def test_groups_rank_within_themselves_and_a_row_outside_has_no_rank(tmp_path):
     assert order == ["strong", "ppo", "weak", "same", "random", "alone"]
     ranks = {r["label"]: r["rank"] for r in results["rows"]}
     assert ranks == {"strong": 1, "ppo": 2, "weak": 3, "same": 1, "random": 2, "alone": None}
+    verdicts = {r[1]: r[header(results).index("verdict")] for r in rows(results)}
+    assert verdicts["strong"] == "better than ppo (p <0.001)" and verdicts["alone"] == "-"
+    assert verdicts["random"].startswith("worse than same (p ")
+    assert "P(X > baseline) [95% CI]" in header(results)
     assert results["power"]["comparisons"] == 2 and results["power"]["level"] == 0.025
     assert results["suite"]["baseline"][1] == {
         "baseline": "same", "compared": ["random"], "everyone": False
