@@ -32,10 +32,16 @@ def published_root(suite: str, out: str | None) -> str:
 def load_board(suite: str, out: str | None) -> dict[str, Any]:
     from entropy_gym.leaderboard.publish import load_results
 
+    root = published_root(suite, out)
     try:
-        return load_results(suite, published_root(suite, out))
+        board = load_results(suite, root)
     except FileNotFoundError as err:
         raise ConfigError(str(err)) from None
+    except ValueError as err:  # not JSON
+        raise ConfigError(f"{root}/{suite}/results.json is not a leaderboard ({err})") from None
+    if not isinstance(board, dict) or not {"suite", "rows", "cells"} <= set(board):
+        raise ConfigError(f"{root}/{suite}/results.json is not a leaderboard's results.json")
+    return board
 
 
 def _pilot(args: argparse.Namespace) -> dict[str, Any]:

@@ -104,10 +104,11 @@ def telemetry_tables(
         raise ConfigError(
             f"no cell of {label!r} with seed {seed} on board {results['suite']['name']!r}"
         )
-    if not any("telemetry" in c for c in results["cells"]):
+    if not any(c.get("telemetry") for c in results["cells"]):
+        name = results["suite"]["name"]
         raise ConfigError(
-            f"board {results['suite']['name']!r} was published before results.json kept "
-            f"per-update telemetry; run it again (`entropy-gym run {results['suite']['name']}`)"
+            f"board {name!r} holds no per-update telemetry (published before results.json "
+            f"kept it, or no agent logged any); `entropy-gym run {name}` records it"
         )
     out = []
     for name in envs:
