@@ -309,6 +309,27 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from entropy_gym.runner import Store, check_runnable, expand, load_suite, run_cells
 
     suite = load_suite(args.suite, args.file)
+    if args.from_results is not None and args.check:
+        raise ConfigError(
+            "--from-results rebuilds a board without running; it cannot go with --check"
+        )
+    if args.from_results is not None:
+        from entropy_gym.leaderboard.publish import publish_from_results
+
+        source = args.from_results or args.out
+        try:
+            results = publish_from_results(suite, source, args.out)
+        except FileNotFoundError as err:
+            raise ConfigError(str(err)) from None
+        except (KeyError, TypeError, ValueError) as err:
+            raise ConfigError(
+                f"{source}/{suite.name}/results.json cannot be rebuilt ({type(err).__name__}: {err})"
+            ) from None
+        print(
+            f"{suite.name}: leaderboard rebuilt from {source}/{suite.name}/results.json "
+            f"({len(results['cells'])} cells) in {args.out}/{suite.name}/"
+        )
+        return 0
     if not args.check:
         hint = f"run `entropy-gym run {suite.name}` first"
         if not os.path.exists(_store_path(args)):
@@ -474,6 +495,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         results = load_results(args.suite, root)
     except FileNotFoundError as err:
         raise ConfigError(str(err)) from None
+    if args.telemetry is not None:
+        from entropy_gym.leaderboard.show import print_telemetry
+
+        print_telemetry(results, args.telemetry, args.env, args.seed)
+        return 0
+    if args.env is not None or args.seed is not None:
+        raise ConfigError("--env and --seed select the cells of --telemetry LABEL")
     if args.markdown:
         from entropy_gym.leaderboard.markdown import to_markdown
 
@@ -516,6 +544,15 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="DIR",
         help="with --check: also publish the re-run's leaderboard to DIR (e.g. for a CI artifact)",
+    )
+    p.add_argument(
+        "--from-results",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="rebuild from the published DIR/SUITE/results.json instead of the store (default "
+        "DIR: the output folder), e.g. after an upgrade adds columns",
     )
     p.set_defaults(func=cmd_leaderboard)
 
@@ -565,6 +602,15 @@ def add_runner_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="print the board as Markdown (e.g. for a CI job summary)",
     )
+    p.add_argument(
+        "--telemetry",
+        default=None,
+        metavar="LABEL",
+        help="print an agent's per-update telemetry (mean over seeds per env; --env, --seed "
+        "pick cells)",
+    )
+    p.add_argument("--env", default=None, help="with --telemetry: this env only (name or id)")
+    p.add_argument("--seed", type=int, default=None, help="with --telemetry: this seed's cell")
     p.set_defaults(func=cmd_show)
 
 
@@ -781,6 +827,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=int, default=16, help="envs stepped together")
     p.set_defaults(func=cmd_tooltask)
     add_runner_commands(sub)
+    from entropy_gym.leaderboard.commands import add_board_commands
+
+    add_board_commands(sub)
     _add_east_parser(sub)
 
     return parser

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 import torch
 from sb3_helpers import SMALL_OFF_POLICY, env_factory, observations, series, task_of, trained
+from scipy import stats
 
 from entropy_gym.agents import Budget, ConfigError, Intervention, StepBatch, TaskSpec, make_agent
 from entropy_gym.agents.registry import agent_config, config_hash
 from entropy_gym.cli import main
+from entropy_gym.scoring.entropy_kind import SQUASHED, TRUNCATED, EntropyKind
 
 EXPECTED_HOOKS = {
     "ppo": ["advantages", "ent_coef", "logits", "loss"],
@@ -230,16 +232,25 @@ def test_categorical_entropy_is_exact():
     assert decision.actions.dtype == np.int64 and set(decision.actions) <= {0, 1}
 
 
-def test_gaussian_entropy_is_exact_and_actions_are_clipped():
+def test_clipped_gaussian_reports_the_entropy_of_the_gaussian_truncated_to_the_box():
     agent = make_agent("ppo", policy_kwargs={"log_std_init": 1.0})
     agent.setup(task_of("Pendulum-v1"), seed=0, device="cpu")
-    decision = agent.act(observations("Pendulum-v1", 200))
-    np.testing.assert_allclose(
-        decision.entropy, 0.5 * math.log(2 * math.pi * math.e) + 1.0, rtol=1e-6
-    )
+    obs = observations("Pendulum-v1", 200)
+    decision = agent.act(obs)
+    with torch.no_grad():
+        mean = agent.model.policy.get_distribution(torch.as_tensor(obs)).distribution.mean
+    sigma = math.e
+    expected = [
+        float(stats.truncnorm((-2 - m) / sigma, (2 - m) / sigma, loc=m, scale=sigma).entropy())
+        for m in mean.numpy().ravel().astype(np.float64)
+    ]
+    np.testing.assert_allclose(decision.entropy, expected, rtol=1e-5)
+    # Clipping: the untruncated Gaussian's 2.42 nats exceed what any density on [-2, 2] has.
+    assert 0.5 * math.log(2 * math.pi * math.e) + 1.0 > math.log(4.0) > decision.entropy.max()
     assert decision.actions.shape == (200, 1) and decision.actions.dtype == np.float32
     assert decision.actions.min() >= -2.0 and decision.actions.max() <= 2.0
     assert np.mean(np.abs(decision.actions) == 2.0) > 0.2  # sigma = e: many draws clipped
+    assert agent.entropy_kind() == EntropyKind("continuous", "executed", TRUNCATED)
 
 
 def test_multi_discrete_entropy_sums_dimensions():
@@ -271,6 +282,7 @@ def test_squashed_gaussian_entropy_matches_monte_carlo(agent):
     np.testing.assert_allclose(decision.entropy, mc, atol=0.02)
     assert decision.entropy.max() <= math.log(4.0)  # no density on [-2, 2] beats the uniform
     assert np.all(np.abs(decision.actions) <= 2.0)
+    assert built.entropy_kind() == EntropyKind("continuous", "executed", SQUASHED)
 
 
 def test_epsilon_greedy_entropy_and_frequencies():

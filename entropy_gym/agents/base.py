@@ -22,6 +22,7 @@ import gymnasium as gym
 import numpy as np
 
 from entropy_gym.agents.hooks import HOOKS
+from entropy_gym.scoring.entropy_kind import EntropyKind, derive_kind
 
 if TYPE_CHECKING:
     from entropy_gym.agents.interventions.base import Intervention
@@ -203,6 +204,21 @@ class BaseAgent:
 
     def observe(self, step: StepBatch) -> None:
         """Agents without memory ignore transitions."""
+
+    def entropy_kind(self) -> EntropyKind | None:
+        """What :attr:`Decision.entropy` measures on the task set up (``None`` before
+        ``setup`` or when unknown): Shannon over discrete actions, differential over a
+        ``Box``, per token, of the executed distribution or of the policy behind a
+        deterministic evaluation (:mod:`entropy_gym.scoring.entropy_kind`). The default
+        infers it from the action space and ``deterministic``; an agent whose entropy means
+        something else overrides this."""
+        if self.task is None:
+            return None
+        return derive_kind(
+            {**self.config, "name": self.name},
+            action_space=str(self.task.action_space),
+            family=self.task.family,
+        )
 
     # -- telemetry ------------------------------------------------------------------------
     def log_telemetry(self, record: Mapping[str, float]) -> None:

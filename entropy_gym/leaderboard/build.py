@@ -10,8 +10,21 @@ Scoring rules (documented in ``docs/runner.md``):
   env's anchors where it has them, else raw;
 * a row's score matrix is ``(seeds, envs)``; only seeds whose cells finished on *every* env
   enter it, so a failed cell never silently counts as a score;
-* rows are ranked by IQM; rows with failed or missing cells rank after complete rows; rows
-  whose IQMs are equal to the board's three decimals share a rank (1, 1, 3).
+* where the suite declares a ``baseline``, every other agent of its group is compared with
+  it (P(X > baseline) with a stratified bootstrap interval, a stratified permutation test,
+  Holm's correction over the group; :mod:`entropy_gym.scoring.comparison`) and ranked by
+  tier: better, then the baseline with the unresolved, then worse;
+* without a baseline, rows are ranked by IQM; rows with failed or missing cells rank after
+  complete rows; rows whose IQMs are equal to the board's three decimals share a rank (1, 1,
+  3);
+* entropies are averaged only within one kind and distribution
+  (:mod:`entropy_gym.scoring.entropy_kind`): a row has one entropy per column.
+
+The work is in two steps: :func:`cell_entries` turns stored rows into ``results.json``'s
+cell entries (and each cell's trajectories), and :func:`assemble` builds everything else
+from those entries alone. A board rebuilt from a published ``results.json``
+(:mod:`entropy_gym.leaderboard.rebuild`) runs the second step on the published entries, so it
+is identical to the board built from the store wherever nothing changed.
 """
 
 from __future__ import annotations
@@ -26,7 +39,7 @@ import numpy as np
 
 from entropy_gym.runner.cells import Cell, expand
 from entropy_gym.runner.store import Row, Store
-from entropy_gym.runner.suite import EnvEntry, Suite, intervention_label
+from entropy_gym.runner.suite import BaselineGroup, EnvEntry, Suite, intervention_label
 from entropy_gym.scoring.aggregate import (
     CONFIDENCE,
     aggregate_estimates,
@@ -35,12 +48,25 @@ from entropy_gym.scoring.aggregate import (
     probability_of_improvement,
     stable_seed,
 )
+from entropy_gym.scoring.comparison import ALPHA, compare_group, tier_ranks
 from entropy_gym.scoring.entropy import cell_entropy
+from entropy_gym.scoring.entropy_kind import (
+    KINDS,
+    LEARNING_AGENTS,
+    POLICY,
+    column_header,
+    column_key,
+    column_meaning,
+    derive_kind,
+)
 from entropy_gym.scoring.fit import checkpoint_pairs, fit_entropy_return
 from entropy_gym.scoring.normalise import Anchors, anchors_for
+from entropy_gym.scoring.power import board_power, pilot_spreads
 from entropy_gym.scoring.robustness import robustness, stori_tasks
 
-RESULTS_VERSION = 1
+#: Version 2 added verdicts against a declared baseline, entropy columns by kind, broken
+#: seeds, the power of the board, and per-cell entropy kinds and telemetry.
+RESULTS_VERSION = 2
 PROFILE_POINTS = 41
 #: Performance profiles use fewer bootstrap replications than the aggregates (rliable's
 #: default for profiles is 2,000): each replication evaluates every threshold.
@@ -74,9 +100,22 @@ def suite_anchors(suite: Suite) -> dict[str, Anchors]:
 def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
     """The leaderboard of ``suite`` as JSON-ready data (what ``results.json`` holds)."""
     rows = sorted(rows, key=lambda r: r.key)
-    tasks = [e.name for e in suite.envs]
+    cells, trajectories = cell_entries(suite, rows)
+    return assemble(
+        suite,
+        cells,
+        _row_labels(suite, rows),
+        task_trajectories(cells, trajectories),
+        _provenance_summary(rows),
+    )
+
+
+def cell_entries(
+    suite: Suite, rows: Sequence[Row]
+) -> tuple[list[dict[str, Any]], dict[str, Trajectories]]:
+    """``results.json``'s entry of every row on one of the suite's envs (in ``rows``'
+    order), and the trajectories of the finished ones by cell key."""
     anchors = suite_anchors(suite)
-    labels = _row_labels(suite, rows)
     cells: list[dict[str, Any]] = []
     trajectories: dict[str, Trajectories] = {}
     for row in rows:
@@ -85,6 +124,43 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
             cells.append(entry)
             if trajectory is not None:
                 trajectories[row.key] = trajectory
+    return cells, trajectories
+
+
+#: A row's mean trajectories on one env: ``{(label, env): {"entropy_by_step": [...], ...}}``.
+TaskTrajectories = dict[tuple[str, str], dict[str, list[float]]]
+
+
+def task_trajectories(
+    cells: Sequence[dict[str, Any]], trajectories: Mapping[str, Trajectories]
+) -> TaskTrajectories:
+    """Index-wise mean trajectories of each (row, env) over its finished cells."""
+    grouped: dict[tuple[str, str], list[Trajectories]] = defaultdict(list)
+    for c in cells:
+        if c["status"] == "ok" and c["key"] in trajectories:
+            grouped[(c["label"], c["env"])].append(trajectories[c["key"]])
+    return {
+        task: {
+            "entropy_by_step": _mean_trajectory(t.evaluation for t in traj),
+            "entropy_training": _mean_trajectory(t.training for t in traj),
+            "success_training": _mean_trajectory(t.success for t in traj),
+        }
+        for task, traj in grouped.items()
+    }
+
+
+def assemble(
+    suite: Suite,
+    cells: list[dict[str, Any]],
+    labels: dict[str, dict[str, Any]],
+    trajectories: TaskTrajectories,
+    provenance: dict[str, Any],
+) -> dict[str, Any]:
+    """The board from its cell entries: rows, statistics, verdicts, ranks, fits, power."""
+    tasks = [e.name for e in suite.envs]
+    anchors = suite_anchors(suite)
+    for c in cells:
+        _complete_cell(suite, c, labels, anchors)
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for c in cells:
         by_label[c["label"]].append(c)
@@ -100,6 +176,7 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
                 [[ok[(s, t)] for t in tasks] for s in seeds], dtype=np.float64
             )
 
+    columns = entropy_columns(cells)
     aggregates = aggregate_estimates(matrices, suite.bootstrap_reps)
     entries = [
         _row_entry(
@@ -110,11 +187,17 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
             complete[label],
             aggregates.get(label),
             trajectories,
+            columns,
         )
         for label in labels
     ]
+    groups = baseline_groups(suite, list(labels))
     entries.sort(key=_rank_key)
-    _assign_ranks(entries)
+    if groups:
+        _add_verdicts(entries, groups, matrices, suite.bootstrap_reps)
+        _sort_by_group(entries, groups)
+    else:
+        _assign_ranks(entries)
     _add_improvement(entries, matrices, suite.bootstrap_reps)
 
     return {
@@ -130,16 +213,95 @@ def build_results(suite: Suite, rows: Iterable[Row]) -> dict[str, Any]:
             "metrics": list(suite.metrics),
             "bootstrap_reps": suite.bootstrap_reps,
             "confidence": CONFIDENCE,
+            "baseline": [
+                {"baseline": g.baseline, "compared": list(g.compared), "everyone": g.everyone}
+                for g in suite.baselines
+            ],
         },
         "scores": _score_kind(anchors),
         "normalisation": {task: a.to_dict() for task, a in anchors.items()},
+        "entropy_columns": [
+            {
+                "key": key,
+                "header": column_header(key),
+                "meaning": column_meaning(key),
+                "bases": bases,
+            }
+            for key, bases in columns.items()
+        ],
         "rows": entries,
         "probability_of_improvement": _poi_matrix(entries, matrices),
         "profiles": _profiles(matrices, suite.bootstrap_reps),
-        "fits": _fits(tasks, cells),
+        "fits": _fits(tasks, cells, list(columns)),
+        "power": _power(suite, cells, groups),
         "cells": cells,
-        "provenance": _provenance_summary(rows),
+        "provenance": provenance,
     }
+
+
+def baseline_groups(suite: Suite, labels: Sequence[str]) -> list[BaselineGroup]:
+    """The suite's baseline groups over the board's rows: a single baseline for everyone
+    also takes the submissions."""
+    out = []
+    for g in suite.baselines:
+        compared = g.compared
+        if g.everyone:
+            compared = tuple(lab for lab in labels if lab != g.baseline)
+        out.append(BaselineGroup(g.baseline, compared, g.everyone))
+    return out
+
+
+def _complete_cell(
+    suite: Suite,
+    cell: dict[str, Any],
+    labels: Mapping[str, dict[str, Any]],
+    anchors: Mapping[str, Anchors],
+) -> None:
+    """Fill what a cell entry stored before version 2 lacks, from the suite and the agent's
+    name: its entropy kind (``legacy``, as such cells reported it), whether it learned, and
+    whether it ended at or below the random anchor (a broken seed)."""
+    config = dict((labels.get(cell["label"]) or {}).get("config") or {})
+    if "entropy_kind" not in cell:
+        kind = derive_kind(config, family=_family(cell["env_id"]), legacy=True)
+        cell["entropy_kind"] = kind.to_dict() if kind is not None else None
+    if cell.get("learns") is None:
+        try:
+            budget = suite.budget_for(suite.env_by_name(cell["env"]))
+        except KeyError:
+            budget = suite.budget
+        trained = bool(budget) and all(v != 0 for v in (budget or {}).values())
+        cell["learns"] = str(config.get("name")) in LEARNING_AGENTS and trained
+    anchor = anchors.get(cell["env"])
+    if cell["status"] == "ok" and cell["learns"] and anchor is not None and anchor.normalised:
+        cell["broken"] = bool(cell["score"] <= 0.0)
+    else:
+        cell["broken"] = None
+    cell.setdefault("telemetry", [])
+
+
+def _family(env_id: str) -> str | None:
+    from entropy_gym.registration import env_card
+
+    try:
+        return env_card(env_id.split(":", 1)[1] if ":" in env_id else env_id).family
+    except ValueError:
+        return None
+
+
+def entropy_columns(cells: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """The board's entropy columns in a fixed order (kind, then executed before policy),
+    each with the bases of the cells in it."""
+    bases: dict[str, set[str]] = defaultdict(set)
+    for c in cells:
+        if c["status"] == "ok" and c.get("entropy") is not None and c.get("entropy_kind"):
+            bases[str(column_key(c["entropy_kind"]))].add(c["entropy_kind"]["basis"])
+
+    def order(key: str) -> tuple[int, int, str]:
+        kind, distribution = key.split("/", 1)
+        rank = KINDS.index(kind) if kind in KINDS else len(KINDS)
+        return rank, int(distribution == POLICY), key
+
+    return {key: sorted(bases[key]) for key in sorted(bases, key=order)}
 
 
 def _row_labels(suite: Suite, rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
@@ -209,6 +371,19 @@ def _cell_entry(row: Row, anchors: Anchors) -> tuple[dict[str, Any], Trajectorie
             "config_hash": result.agent.config_hash,
         }
     )
+    kind = result.entropy_kind
+    if kind is None:  # stored before agents declared it
+        legacy = derive_kind(
+            cell.agent_config,
+            action_space=result.env.action_space,
+            family=result.env.family,
+            legacy=True,
+        )
+        kind = legacy.to_dict() if legacy is not None else None
+    entry["entropy_kind"] = kind
+    entry["learns"] = result.agent.learns  # None: stored before it was; see _complete_cell
+    entry["broken"] = None
+    entry["telemetry"] = [dict(r) for r in result.telemetry]
     success = [float(r["success"]) for r in result.telemetry if r.get("success") is not None]
     return entry, Trajectories(ent["evaluation_trajectory"], ent["training_trajectory"], success)
 
@@ -220,25 +395,32 @@ def _row_entry(
     cells: list[dict[str, Any]],
     seeds: list[int],
     agg: dict[str, Any] | None,
-    trajectories: dict[str, Trajectories],
+    trajectories: TaskTrajectories,
+    columns: Mapping[str, list[str]],
 ) -> dict[str, Any]:
     config = info["config"]
     ok = [c for c in cells if c["status"] == "ok"]
     expected = len(suite.seeds) * len(suite.envs)
-    entropies = [c["entropy"] for c in ok if c["entropy"] is not None]
+    by_column: dict[str, list[float]] = defaultdict(list)
+    for c in ok:
+        if c["entropy"] is not None and c.get("entropy_kind"):
+            by_column[str(column_key(c["entropy_kind"]))].append(c["entropy"])
+    entropies = {key: _mean(by_column[key]) for key in columns if by_column.get(key)}
     flags = [c["collapsed"] for c in ok if c["collapsed"] is not None]
+    learning = [c for c in ok if c.get("broken") is not None]
     per_task = {}
+    empty: dict[str, list[float]] = {}
     for env in suite.envs:
         task_cells = [c for c in ok if c["env"] == env.name]
-        traj = [trajectories[c["key"]] for c in task_cells if c["key"] in trajectories]
+        traj = trajectories.get((label, env.name), empty)
         per_task[env.name] = {
             "score": _mean(c["score"] for c in task_cells),
             "return": _mean(c["return"] for c in task_cells),
             "entropy": _mean(c["entropy"] for c in task_cells if c["entropy"] is not None),
             "cells": len(task_cells),
-            "entropy_by_step": _mean_trajectory(t.evaluation for t in traj),
-            "entropy_training": _mean_trajectory(t.training for t in traj),
-            "success_training": _mean_trajectory(t.success for t in traj),
+            "entropy_by_step": traj.get("entropy_by_step", []),
+            "entropy_training": traj.get("entropy_training", []),
+            "success_training": traj.get("success_training", []),
         }
     metrics = {}
     for name in suite.metrics:
@@ -261,13 +443,19 @@ def _row_entry(
         "cells": expected,
         "cells_failed": sum(1 for c in cells if c["status"] == "failed"),
         "cells_missing": expected - len(cells),
-        "entropy": _mean(entropies),
+        # One mean per entropy column; "entropy" only where the row has a single kind.
+        "entropy": next(iter(entropies.values())) if len(entropies) == 1 else None,
+        "entropies": entropies,
         "collapsed": sum(1 for f in flags if f),
         "collapse_known": len(flags),
+        "broken": sum(1 for c in learning if c["broken"]),
+        "broken_known": len(learning),
         "metrics": metrics,
         "per_task": per_task,
         "robustness": robustness(task_scores, game_types) if game_types else None,
         "improvement_over_top": None,
+        "baseline": None,
+        "vs_baseline": None,
     }
 
 
@@ -294,6 +482,60 @@ def _rank_key(entry: dict[str, Any]) -> tuple[Any, ...]:
     if entry["iqm"] is None:
         return (2, 0.0, 0.0, entry["label"])
     return (1 if incomplete else 0, -entry["iqm"], -entry["mean"], entry["label"])
+
+
+def _add_verdicts(
+    entries: list[dict[str, Any]],
+    groups: Sequence[BaselineGroup],
+    matrices: Mapping[str, np.ndarray],
+    reps: int,
+) -> None:
+    """Per baseline group: each compared row's P(row > baseline) with its 95% stratified
+    bootstrap interval, the permutation test's p-value, Holm's adjustment and the verdict;
+    ranks by tier within the group (none for rows outside every group or without scores)."""
+    by_label = {e["label"]: e for e in entries}
+    for e in entries:
+        e["rank"] = None
+    for group in groups:
+        if group.baseline not in by_label:
+            continue
+        by_label[group.baseline]["baseline"] = group.baseline
+        members = [lab for lab in group.compared if lab in by_label]
+        for label in members:
+            by_label[label]["baseline"] = group.baseline
+        comparisons = compare_group(group.baseline, members, matrices, ALPHA)
+        for c in comparisons:
+            interval = improvement_estimate(
+                matrices[c.label],
+                matrices[group.baseline],
+                reps,
+                seed=stable_seed("baseline", c.label, group.baseline),
+            )
+            by_label[c.label]["vs_baseline"] = {
+                "baseline": group.baseline,
+                "p": c.poi,
+                "ci": interval["ci"],
+                "p_value": c.p_value,
+                "p_adjusted": c.p_adjusted,
+                "alpha": ALPHA,
+                "verdict": c.verdict,
+            }
+        if group.baseline in matrices:
+            for label, rank in tier_ranks(group.baseline, comparisons).items():
+                by_label[label]["rank"] = rank
+
+
+def _sort_by_group(entries: list[dict[str, Any]], groups: Sequence[BaselineGroup]) -> None:
+    """Rows of each baseline group together, in the order the suite names the baselines,
+    each group by rank (then as without a baseline); rows in no group last."""
+    order = {g.baseline: i for i, g in enumerate(groups)}
+
+    def key(entry: dict[str, Any]) -> tuple[Any, ...]:
+        group = order.get(entry["baseline"], len(order))
+        rank = entry["rank"] if entry["rank"] is not None else math.inf
+        return (group, rank, *_rank_key(entry))
+
+    entries.sort(key=key)
 
 
 def _add_improvement(
@@ -339,18 +581,41 @@ def _profiles(matrices: dict[str, np.ndarray], reps: int) -> dict[str, Any] | No
     return performance_profiles(matrices, taus, min(PROFILE_REPS, reps))
 
 
-def _fits(tasks: list[str], cells: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per env: ``R = -a exp(H) + b`` across all finished cells with an entropy."""
+def _fits(tasks: list[str], cells: list[dict[str, Any]], columns: list[str]) -> dict[str, Any]:
+    """Per env: ``R = -a exp(H) + b`` across the finished cells with an entropy of one
+    column (the env's most common, first in column order on a tie: kinds never mix)."""
     out = {}
     for task in tasks:
-        pairs = [
-            (c["entropy"], c["return"])
+        mine = [
+            c
             for c in cells
             if c["env"] == task and c["status"] == "ok" and c["entropy"] is not None
         ]
+        keys = [column_key(c.get("entropy_kind")) for c in mine]
+        counts = {k: keys.count(k) for k in columns if k in keys}
+        column = max(counts, key=lambda k: (counts[k], -columns.index(k))) if counts else None
+        pairs = [(c["entropy"], c["return"]) for c, k in zip(mine, keys) if k == column]
         fit = fit_entropy_return([p[0] for p in pairs], [p[1] for p in pairs])
-        out[task] = {"pairs": "cells", "fit": fit.to_dict() if fit else None, "n": len(pairs)}
+        out[task] = {
+            "pairs": "cells",
+            "column": column,
+            "fit": fit.to_dict() if fit else None,
+            "n": len(pairs),
+        }
     return out
+
+
+def _power(
+    suite: Suite, cells: Sequence[dict[str, Any]], groups: Sequence[BaselineGroup]
+) -> dict[str, Any]:
+    """What the board's seeds resolve (:func:`entropy_gym.scoring.power.board_power`) at
+    the level of its largest baseline group, with each env's between-seed spread."""
+    comparisons = max((len(g.compared) for g in suite.baselines), default=1)
+    tasks = [e.name for e in suite.envs]
+    return {
+        **board_power(len(suite.seeds), len(tasks), comparisons),
+        "spread": pilot_spreads(cells, tasks),
+    }
 
 
 def _score_kind(anchors: dict[str, Anchors]) -> dict[str, Any]:

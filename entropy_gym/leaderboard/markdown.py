@@ -27,9 +27,9 @@ def to_markdown(results: dict[str, Any]) -> str:
         "",
     ]
     lines += _md_table(table.header(results), table.rows(results))
-    note = table.random_note(results)
-    if note:
-        lines += ["", note]
+    for note in [*table.notes(results), table.random_note(results)]:
+        if note:
+            lines += ["", note]
     lines += ["", "## Score per env (mean over seeds)", ""]
     lines += _md_table(table.per_env_header(results), table.per_env_rows(results))
     typed = table.by_type(results)
@@ -54,6 +54,7 @@ def to_markdown(results: dict[str, Any]) -> str:
     plots = results.get("plots") or []
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+    lines += ["", "## Raw data", "", table.RAW_DATA_NOTE]
     p = results["provenance"]
     lines += [
         "",

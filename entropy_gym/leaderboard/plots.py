@@ -13,7 +13,7 @@ import numpy as np
 PLOTS = {
     "aggregates.svg": "IQM and mean score with 95% stratified bootstrap confidence intervals",
     "profile.svg": "Performance profile: fraction of runs (seed x env) scoring above tau, with 95% CIs",
-    "entropy_return.svg": "Mean action entropy vs mean return per cell, with the fit R = -a exp(H) + b per env",
+    "entropy_return.svg": "Mean action entropy vs mean return per cell, with the fit R = -a exp(H) + b per env (each panel one kind of entropy: its axis label)",
     "entropy_trajectory.svg": "Evaluation action entropy by decision index within an episode (mean over cells)",
     "entropy_training.svg": "Policy entropy over training updates (mean over cells)",
 }
@@ -153,8 +153,12 @@ def _entropy_return(results: dict[str, Any]) -> Any:
     colors = _colors([r["label"] for r in results["rows"]])
     nrows, ncols = _grid(len(tasks))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), squeeze=False)
+    headers = {c["key"]: c["header"] for c in results.get("entropy_columns") or []}
     for ax, task in zip(axes.ravel(), tasks):
         mine = [c for c in cells if c["env"] == task]
+        column = (results["fits"].get(task) or {}).get("column")
+        if column is not None:  # one kind of entropy per panel: the env's fitted column
+            mine = [c for c in mine if _column(c) == column]
         for label in dict.fromkeys(c["label"] for c in mine):
             pts = [(c["entropy"], c["return"]) for c in mine if c["label"] == label]
             ax.scatter(
@@ -172,7 +176,7 @@ def _entropy_return(results: dict[str, Any]) -> Any:
                 label=f"fit a={fit['a']:.3g}, b={fit['b']:.3g}",
             )
         ax.set_title(task, fontsize=8)
-        ax.set_xlabel("mean action entropy H (nats)")
+        ax.set_xlabel(headers.get(column, "mean action entropy H (nats)"))
         ax.set_ylabel("mean return R")
     for ax in axes.ravel()[len(tasks) :]:
         ax.set_visible(False)
@@ -187,6 +191,11 @@ def _entropy_return(results: dict[str, Any]) -> Any:
     )
     fig.tight_layout()
     return fig
+
+
+def _column(cell: dict[str, Any]) -> str | None:
+    kind = cell.get("entropy_kind")
+    return f"{kind['kind']}/{kind['distribution']}" if kind else None
 
 
 def _trajectory_figure(

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from entropy_gym.leaderboard.build import build_results, select_rows
+from entropy_gym.leaderboard.export import write_exports
 from entropy_gym.leaderboard.markdown import to_markdown
 from entropy_gym.leaderboard.plots import write_plots
+from entropy_gym.leaderboard.rebuild import rebuild_results
 from entropy_gym.leaderboard.site import write_site
 from entropy_gym.runner.defaults import DEFAULT_LEADERBOARDS
 from entropy_gym.runner.store import Row, Store
@@ -70,17 +72,42 @@ def cell_provenance(rows: Sequence[Row]) -> list[dict[str, Any]]:
 
 def publish(suite: Suite, rows: Sequence[Row], root: str | Path = DEFAULT_ROOT) -> dict[str, Any]:
     """Build the leaderboard from ``rows`` and write ``results.json``, ``leaderboard.md``,
-    ``provenance.json`` and the plots to ``<root>/<suite>/``, then rebuild the site."""
-    root = Path(root)
-    out = root / suite.name
+    ``provenance.json``, the CSV exports and the plots to ``<root>/<suite>/``, then rebuild
+    the site."""
+    provenance = scrub_paths(cell_provenance(rows))
+    return write_board(build_results(suite, rows), Path(root), provenance)
+
+
+def write_board(
+    results: dict[str, Any], root: Path, provenance: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """Write a built board into ``<root>/<suite>/`` (``provenance``: its ``provenance.json``;
+    ``None`` keeps the folder's own) and rebuild the site."""
+    out = root / results["suite"]["name"]
     out.mkdir(parents=True, exist_ok=True)
-    results = scrub_paths(build_results(suite, rows))
+    results = scrub_paths(results)
     results["plots"] = write_plots(results, out)
     (out / "results.json").write_text(dumps(results))
     (out / "leaderboard.md").write_text(to_markdown(results))
-    (out / "provenance.json").write_text(dumps(scrub_paths(cell_provenance(rows))))
+    if provenance is not None:
+        (out / "provenance.json").write_text(dumps(provenance))
+    elif (out / "provenance.json").is_file():
+        provenance = json.loads((out / "provenance.json").read_text())
+    write_exports(results, out, provenance)
     write_site(root)
     return results
+
+
+def publish_from_results(
+    suite: Suite, source: str | Path = DEFAULT_ROOT, root: str | Path = DEFAULT_ROOT
+) -> dict[str, Any]:
+    """Rebuild ``suite``'s board from ``<source>/<suite>/results.json`` (no store needed:
+    :mod:`entropy_gym.leaderboard.rebuild`) and write it to ``<root>/<suite>/``, with the
+    source's ``provenance.json``."""
+    published = load_results(suite.name, source)
+    folder = Path(source) / suite.name / "provenance.json"
+    provenance = json.loads(folder.read_text()) if folder.is_file() else None
+    return write_board(rebuild_results(suite, published), Path(root), provenance)
 
 
 _ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s:'\"/]+/)+([^\s:'\"/]+)")

@@ -29,9 +29,10 @@ def print_leaderboard(results: dict[str, Any]) -> None:
         grid.add_row(*row)
     console.print(grid)
     console.print(f"{results['scores']['note'].capitalize()}.")
-    console.print(table.protocol_line(results))
-    if table.random_note(results):
-        console.print(table.random_note(results), markup=False)
+    console.print(table.protocol_line(results), markup=False)
+    for note in [*table.notes(results), table.random_note(results)]:
+        if note:
+            console.print(note, markup=False)
     typed = table.by_type(results)
     if typed:
         grid = Table(title="By stochasticity type", title_justify="left")
@@ -56,8 +57,9 @@ def _print_plain(results: dict[str, Any]) -> None:
         print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
     print(f"{results['scores']['note'].capitalize()}.")
     print(table.protocol_line(results))
-    if table.random_note(results):
-        print(table.random_note(results))
+    for note in [*table.notes(results), table.random_note(results)]:
+        if note:
+            print(note)
     typed = table.by_type(results)
     if typed:
         widths = [max(len(x) for x in col) for col in zip(typed[0], *typed[1])]
@@ -67,3 +69,83 @@ def _print_plain(results: dict[str, Any]) -> None:
         print(table.BY_TYPE_NOTE)
     for label, reason, cells in table.failure_groups(results)[:20]:
         print(f"  failed: {label}, {len(cells)} cells: {reason}")
+
+
+def telemetry_tables(
+    results: dict[str, Any], label: str, env: str | None = None, seed: int | None = None
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Per-update telemetry of one agent of a board as ``(title, header, rows)`` tables: one
+    cell's records where ``seed`` is given, else per env the mean over its seeds at each
+    update. A one-line :class:`ConfigError` names what does not exist."""
+    from entropy_gym.agents.base import ConfigError
+
+    labels = [r["label"] for r in results["rows"]]
+    if label not in labels:
+        raise ConfigError(
+            f"no agent {label!r} on board {results['suite']['name']!r}; agents: {', '.join(labels)}"
+        )
+    envs = [e["name"] for e in results["suite"]["envs"]]
+    if env is not None:
+        matches = [e for e in results["suite"]["envs"] if env in (e["name"], e["id"])]
+        if not matches:
+            raise ConfigError(
+                f"no env {env!r} on board {results['suite']['name']!r}; envs: {', '.join(envs)}"
+            )
+        envs = [matches[0]["name"]]
+    cells = sorted(
+        (
+            c
+            for c in results["cells"]
+            if c["label"] == label and c["env"] in envs and (seed is None or c["seed"] == seed)
+        ),
+        key=lambda c: c["seed"],
+    )
+    if seed is not None and not cells:
+        raise ConfigError(
+            f"no cell of {label!r} with seed {seed} on board {results['suite']['name']!r}"
+        )
+    if not any(c.get("telemetry") for c in results["cells"]):
+        name = results["suite"]["name"]
+        raise ConfigError(
+            f"board {name!r} holds no per-update telemetry (published before results.json "
+            f"kept it, or no agent logged any); `entropy-gym run {name}` records it"
+        )
+    out = []
+    for name in envs:
+        mine = [c for c in cells if c["env"] == name and c.get("telemetry")]
+        if not mine:
+            continue
+        keys: list[str] = []
+        for c in mine:
+            for record in c["telemetry"]:
+                keys.extend(k for k in record if k not in keys)
+        keys.sort(key=lambda k: (k != "step", "/" in k, k))
+        longest = max(len(c["telemetry"]) for c in mine)
+        body = []
+        for update in range(longest):
+            records = [c["telemetry"][update] for c in mine if update < len(c["telemetry"])]
+            values = []
+            for k in keys:
+                present = [r[k] for r in records if r.get(k) is not None]
+                values.append(table.fmt(sum(present) / len(present)) if present else "-")
+            body.append([str(update), *values])
+        seeds = ", ".join(str(c["seed"]) for c in mine)
+        what = f"seed {seeds}" if seed is not None else f"mean over seeds {seeds}"
+        out.append((f"{label} on {name} ({what})", ["update", *keys], body))
+    if not out:
+        raise ConfigError(
+            f"{label!r} logged no per-update telemetry on board {results['suite']['name']!r}"
+        )
+    return out
+
+
+def print_telemetry(
+    results: dict[str, Any], label: str, env: str | None = None, seed: int | None = None
+) -> None:
+    """Print :func:`telemetry_tables` as plain text."""
+    for title, head, body in telemetry_tables(results, label, env, seed):
+        widths = [max(len(x) for x in col) for col in zip(head, *body)]
+        print(title)
+        for line in [head, ["-" * w for w in widths], *body]:
+            print("  ".join(x.rjust(w) for x, w in zip(line, widths)).rstrip())
+        print()

@@ -35,7 +35,13 @@ div.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 8px 0 14px; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 10px; text-align: left; vertical-align: top; }
 th { background: #f2f4f7; cursor: pointer; user-select: none; white-space: nowrap; }
+th.wrap { white-space: normal; min-width: 6em; }
 td.num { text-align: right; white-space: nowrap; }
+td.verdict { white-space: nowrap; }
+td.better { color: #1b6e2e; font-weight: 600; }
+td.worse { color: var(--bad); font-weight: 600; }
+td.unresolved { color: var(--muted); }
+ul.notes { color: var(--muted); margin: 0 0 12px; padding-left: 18px; font-size: 13px; }
 figure { display: inline-block; margin: 8px 16px 8px 0; vertical-align: top; max-width: 100%; }
 figure img { max-width: 100%; background: #fff; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 12px; max-width: 520px; }
@@ -69,17 +75,38 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
 """
 
 
+#: The verdict column's cells (by their first word) and their style.
+_VERDICT_CLASSES = {"better": "better", "worse": "worse", "not": "unresolved"}
+
+
+def _breakable(text: str) -> str:
+    """Text cells may break after ``+``, ``(`` and ``,`` (labels and intervention parameters
+    such as ``sac_temperature(alpha=0.05,mode=fixed)``), so that a wide table narrows there
+    first."""
+    for mark in ("+", "(", ","):
+        text = text.replace(mark, mark + "<wbr>")
+    return text
+
+
 def _table(header: list[str], rows: list[list[str]], cls: str) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    # Long headers (the entropy columns, P(X > baseline)) may wrap; short ones stay on a line.
+    head = "".join(
+        f'<th class="wrap">{html.escape(h)}</th>' if len(h) > 16 else f"<th>{html.escape(h)}</th>"
+        for h in header
+    )
+    verdicts = header.index("verdict") if "verdict" in header else None
     body = []
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
             numeric = i == 0 or cell[:1].isdigit() or (cell[:1] in "-+" and cell[1:2].isdigit())
+            verdict = None
+            if i == verdicts:
+                verdict = " ".join(("verdict", _VERDICT_CLASSES.get(cell.split(" ", 1)[0], "")))
+            style = "num" if numeric else verdict
+            text = html.escape(cell) if style else _breakable(html.escape(cell))
             cells.append(
-                f'<td class="num">{html.escape(cell)}</td>'
-                if numeric
-                else f"<td>{html.escape(cell)}</td>"
+                f'<td class="{style.strip()}">{text}</td>' if style else f"<td>{text}</td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
@@ -98,6 +125,13 @@ def _suite_section(results: dict[str, Any]) -> str:
         f'<p class="note">{html.escape(results["scores"]["note"].capitalize())}. '
         f"{html.escape(table.protocol_line(results))}</p>",
         _table(table.header(results), table.rows(results), "leaderboard"),
+    ]
+    notes = [n for n in [*table.notes(results), table.random_note(results)] if n]
+    if notes:
+        parts.append(
+            '<ul class="notes">' + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
+        )
+    parts += [
         "<h3>Score per env (mean over seeds)</h3>",
         _table(table.per_env_header(results), table.per_env_rows(results), "per-env"),
     ]
@@ -128,6 +162,16 @@ def _suite_section(results: dict[str, Any]) -> str:
         f"<details><summary>Provenance</summary><pre><code>{html.escape(prov)}</code></pre>"
         f'<p>Per-cell provenance: <a href="../{html.escape(name)}/provenance.json">provenance.json</a>, '
         f'results: <a href="../{html.escape(name)}/results.json">results.json</a>.</p></details>'
+    )
+    parts.append(
+        f'<p class="note">Raw data: <a href="../{html.escape(name)}/cells.csv">cells.csv</a>'
+        + (
+            f', <a href="../{html.escape(name)}/telemetry.csv">telemetry.csv</a>'
+            if any(c.get("telemetry") for c in results["cells"])
+            else ""
+        )
+        + " (every cell with its key, score, entropy kind and versions; every training update)."
+        "</p>"
     )
     parts.append("</section>")
     return "\n".join(parts)

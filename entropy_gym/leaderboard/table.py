@@ -27,27 +27,86 @@ def with_ci(value: float | None, ci: list[float] | None) -> str:
     return f"{fmt(value)} [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else fmt(value)
 
 
+def has_baseline(results: dict[str, Any]) -> bool:
+    return bool(results["suite"].get("baseline"))
+
+
+def entropy_columns(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The board's entropy columns (one per kind and distribution); a board published before
+    they existed has one, the mean of whatever its cells reported."""
+    if "entropy_columns" in results:
+        return list(results["entropy_columns"])
+    return [{"key": None, "header": "entropy (nats)", "meaning": "", "bases": []}]
+
+
+def _shows_broken(results: dict[str, Any]) -> bool:
+    return any(r.get("broken_known") for r in results["rows"])
+
+
+def single_baseline(results: dict[str, Any]) -> str | None:
+    """The baseline's label where the board has one group (it then names the columns)."""
+    groups = results["suite"].get("baseline") or []
+    return str(groups[0]["baseline"]) if len(groups) == 1 else None
+
+
 def header(results: dict[str, Any]) -> list[str]:
+    verdicts = []
+    if has_baseline(results):
+        verdicts = [f"P(X > {single_baseline(results) or 'baseline'}) [95% CI]", "verdict"]
     return [
         "rank",
         "agent",
         "intervention",
         "IQM [95% CI]",
         "mean [95% CI]",
-        "entropy (nats)",
+        *verdicts,
+        *[c["header"] for c in entropy_columns(results)],
         "collapsed",
+        *(["broken seeds"] if _shows_broken(results) else []),
         "cells failed",
         *results["suite"]["metrics"],
     ]
 
 
+def p_text(p: float) -> str:
+    """A p-value for people: ``<0.001``, else three decimals."""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def verdict_text(row: dict[str, Any], named: bool = True) -> str:
+    """``better than ppo (p 0.004)``, ``not resolved vs ppo (p 0.62)`` (``better (p 0.004)``
+    where the column header names the one baseline: ``named=False``), ``baseline``, or ``-``
+    for a row outside every baseline group (or without scores)."""
+    vs = row.get("vs_baseline")
+    if vs is None:
+        return "baseline" if row.get("baseline") == row["label"] else "-"
+    p = f"(p {p_text(vs['p_adjusted'])})"
+    if not named:
+        return f"{vs['verdict']} {p}"
+    word = {"better": "better than", "worse": "worse than"}.get(vs["verdict"], "not resolved vs")
+    return f"{word} {vs['baseline']} {p}"
+
+
 def rows(results: dict[str, Any]) -> list[list[str]]:
     out = []
+    columns = entropy_columns(results)
     for r in results["rows"]:
         failed = f"{r['cells_failed']}/{r['cells']}"
         if r["cells_missing"]:
             failed += f" ({r['cells_missing']} missing)"
         collapsed = f"{r['collapsed']}/{r['collapse_known']}" if r["collapse_known"] else "-"
+        verdicts = []
+        if has_baseline(results):
+            vs = r.get("vs_baseline")
+            named = single_baseline(results) is None
+            verdicts = [with_ci(vs["p"], vs["ci"]) if vs else "-", verdict_text(r, named)]
+        entropies = [
+            fmt((r.get("entropies") or {}).get(c["key"]) if c["key"] else r.get("entropy"))
+            for c in columns
+        ]
+        broken = []
+        if _shows_broken(results):
+            broken = [f"{r['broken']}/{r['broken_known']}" if r.get("broken_known") else "-"]
         out.append(
             [
                 str(r["rank"]) if r["rank"] is not None else "-",
@@ -55,11 +114,42 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                 r["intervention"],
                 with_ci(r["iqm"], r["iqm_ci"]),
                 with_ci(r["mean"], r["mean_ci"]),
-                fmt(r["entropy"]),
+                *verdicts,
+                *entropies,
                 collapsed,
+                *broken,
                 failed,
                 *[fmt(r["metrics"].get(m)) for m in results["suite"]["metrics"]],
             ]
+        )
+    return out
+
+
+def notes(results: dict[str, Any]) -> list[str]:
+    """What the columns beyond the scores mean: verdicts and ranks, each entropy column
+    (unit, kind, distribution and how it was computed), broken seeds."""
+    out = []
+    if has_baseline(results):
+        out.append(
+            f"Verdict: P(X > {single_baseline(results) or 'baseline'}) is the probability that "
+            "a run of the agent beats a run of its baseline on the same env (rliable's "
+            "probability of improvement), with a "
+            "95% stratified bootstrap CI; better or worse where a two-sided stratified "
+            "permutation test of it rejects at 0.05 after Holm's correction over the agents "
+            "compared with that baseline (p: the adjusted p-value), else not resolved. Ranks "
+            "separate only resolved verdicts: agents better than their baseline share the "
+            "first rank, the baseline and the unresolved the next, the worse the last; rows "
+            "of different baselines are ranked within their group."
+        )
+    for c in entropy_columns(results):
+        if c["key"] is None:
+            continue
+        bases = "; ".join(c["bases"])
+        out.append(f"{c['header']}: {c['meaning']} (computed as: {bases}).")
+    if _shows_broken(results):
+        out.append(
+            "Broken seeds: of a learning agent's finished cells on normalised envs, how many "
+            "ended at or below the random anchor (normalised score <= 0)."
         )
     return out
 
@@ -139,6 +229,14 @@ BY_TYPE_NOTE = (
 )
 
 
+RAW_DATA_NOTE = (
+    "`cells.csv`: every cell (agent, env, seed) with its key, score, entropy and its kind, "
+    "and the versions it ran with; `telemetry.csv`: every training update of every cell "
+    "(where the agents logged any); `results.json`: all of it and the statistics; "
+    "`provenance.json`: per-cell provenance with timings."
+)
+
+
 def failure_groups(results: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
     """Failed cells grouped by agent and reason, most cells first: ``(agent, reason, ["env
     seed s", ...])``."""
@@ -177,6 +275,29 @@ def protocol_line(results: dict[str, Any]) -> str:
         f"per cell on {s['num_envs']} vector envs, training budget {budget}; IQM and mean over "
         f"seeds x envs with {int(s['confidence'] * 100)}% stratified bootstrap CIs "
         f"({s['bootstrap_reps']} replications, seeds resampled within each env)."
+        + power_sentence(results)
+    )
+
+
+def power_sentence(results: dict[str, Any]) -> str:
+    """The smallest effect the board's seeds resolve (empty for boards without it)."""
+    p = results.get("power")
+    if not p:
+        return ""
+    level = f"{p['level']:.3g}"
+    if p["comparisons"] > 1:
+        level += f" (0.05 / {p['comparisons']} agents compared with one baseline)"
+    seeds = f"{p['seeds']} seed{'s' if p['seeds'] != 1 else ''} x {p['envs']} env{'s' if p['envs'] != 1 else ''}"
+    if p["smallest_shift"] is None:
+        return (
+            f" Power: {seeds} resolve no effect at level {level}: the test's smallest "
+            f"p-value is {p['smallest_p_value']:.3g}."
+        )
+    return (
+        f" Power: {seeds} resolve, with {int(p['power'] * 100)}% power at level {level}, a "
+        f"shift of {p['smallest_shift']:.2f} between-seed SDs on every env (P(X > Y) = "
+        f"{p['smallest_poi']:.2f}); `entropy-gym power {results['suite']['name']}` gives the seeds for "
+        "a smaller one."
     )
 
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from entropy_gym.scoring.entropy_kind import EntropyKind
+
 if TYPE_CHECKING:
     from entropy_gym.runner.evaluation import Evaluation
 
@@ -83,18 +85,24 @@ class EnvInfo:
 
 @dataclass(frozen=True)
 class AgentInfo:
-    """The agent as built: its plain config (interventions included), its hash and hooks."""
+    """The agent as built: its plain config (interventions included), its hash and hooks,
+    and whether it trained (``learns``: it has a training phase and the cell a non-zero
+    budget; ``None`` in results stored before this was recorded)."""
 
     config: Mapping[str, Any] = field(default_factory=dict)
     config_hash: str | None = None
     hooks: tuple[str, ...] = ()
+    learns: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "config": dict(self.config),
             "config_hash": self.config_hash,
             "hooks": list(self.hooks),
         }
+        if self.learns is not None:
+            out["learns"] = self.learns
+        return out
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,10 @@ class Timing:
 class CellResult:
     """Everything a finished cell reports. ``returns``, ``lengths`` and ``episode_metrics``
     hold one entry per counted episode; ``metrics`` are the episode metrics' means;
-    ``telemetry`` is the agent's per-update records (non-finite values as ``None``)."""
+    ``telemetry`` is the agent's per-update records (non-finite values as ``None``);
+    ``entropy_kind`` says what the entropies are
+    (:class:`~entropy_gym.scoring.entropy_kind.EntropyKind` as a dict; ``None`` when the agent
+    did not say, and in results stored before it was recorded)."""
 
     returns: list[float]
     lengths: list[int]
@@ -126,6 +137,7 @@ class CellResult:
     env: EnvInfo = field(default_factory=EnvInfo)
     agent: AgentInfo = field(default_factory=AgentInfo)
     provenance: dict[str, Any] = field(default_factory=dict)
+    entropy_kind: dict[str, str] | None = None
 
     @property
     def mean_return(self) -> float:
@@ -158,7 +170,7 @@ class CellResult:
 
     # -- the stored form ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "returns": list(self.returns),
             "lengths": list(self.lengths),
             "metrics": dict(self.metrics),
@@ -170,6 +182,9 @@ class CellResult:
             "agent": self.agent.to_dict(),
             "provenance": dict(self.provenance),
         }
+        if self.entropy_kind is not None:
+            out["entropy_kind"] = dict(self.entropy_kind)
+        return out
 
     @classmethod
     def from_dict(cls, data: Any) -> CellResult:
@@ -198,6 +213,12 @@ class CellResult:
         provenance = data.get("provenance")
         if not isinstance(provenance, Mapping):
             raise InvalidResult("provenance is missing")
+        kind = data.get("entropy_kind")
+        if kind is not None:
+            try:
+                kind = EntropyKind.from_dict(kind).to_dict()
+            except ValueError as err:
+                raise InvalidResult(str(err)) from None
         try:
             entropy = data.get("entropy")
             return cls(
@@ -220,6 +241,7 @@ class CellResult:
                     }
                 ),
                 provenance=dict(provenance),
+                entropy_kind=kind,
             )
         except (TypeError, ValueError) as err:
             raise InvalidResult(f"malformed result ({err})") from None

@@ -19,7 +19,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.agents.base import Budget
+from entropy_gym.agents.base import BaseAgent, Budget
 from entropy_gym.agents.registry import agent_config, config_hash, make_agent
 from entropy_gym.runner import provenance
 from entropy_gym.runner.cells import Cell
@@ -34,6 +34,7 @@ from entropy_gym.runner.vectorization import (
     require_vector_entry_point,
 )
 from entropy_gym.scoring.entropy import action_dims, max_entropy
+from entropy_gym.scoring.entropy_kind import EntropyKind, derive_kind
 
 
 def seed_globals(seed: int) -> None:
@@ -84,6 +85,7 @@ def run_cell(cell: Cell, device: str) -> CellResult:
         with phase("agent.telemetry"):
             telemetry = clean_telemetry(agent.telemetry())
         config = agent_config(agent)
+        kind = reported_kind(agent, config, env)
     timing = Timing(
         setup_s=setup_done - started,
         train_s=train_done - setup_done,
@@ -99,8 +101,10 @@ def run_cell(cell: Cell, device: str) -> CellResult:
             config=_jsonable(config),
             config_hash=config_hash(config),
             hooks=tuple(sorted(getattr(agent, "hooks", ()))),
+            learns=trains(agent) and not budget_of(cell).is_zero,
         ),
         provenance={**provenance.process_provenance(), "device": device, **env_provenance(envs)},
+        entropy_kind=kind.to_dict() if kind is not None else None,
     )
 
 
@@ -154,6 +158,7 @@ def run_seed_group(cells: list[Cell], device: str) -> list[CellResult]:
             with phase("agent.telemetry"):
                 telemetry = clean_telemetry(agent.telemetry())
             config = agent_config(agent)
+            kind = reported_kind(agent, config, env)
             timing = Timing(
                 setup_s=(setup_done - started) / n,
                 train_s=(train_done - setup_done) / n,
@@ -170,6 +175,7 @@ def run_seed_group(cells: list[Cell], device: str) -> list[CellResult]:
                         config=_jsonable(config),
                         config_hash=config_hash(config),
                         hooks=tuple(sorted(getattr(agent, "hooks", ()))),
+                        learns=trains(agent) and not budget_of(cell).is_zero,
                     ),
                     provenance={
                         **provenance.process_provenance(),
@@ -177,12 +183,34 @@ def run_seed_group(cells: list[Cell], device: str) -> list[CellResult]:
                         **prov,
                         "seed_group": n,
                     },
+                    entropy_kind=kind.to_dict() if kind is not None else None,
                 )
             )
         return results
     finally:
         for envs in envs_list:
             envs.close()
+
+
+def trains(agent: Any) -> bool:
+    """Whether ``agent`` has a training phase: a :class:`BaseAgent` that overrides ``train``,
+    or any other object with one."""
+    if isinstance(agent, BaseAgent):
+        return type(agent).train is not BaseAgent.train
+    return callable(getattr(agent, "train", None))
+
+
+def reported_kind(agent: Any, config: Mapping[str, Any], env: EnvInfo) -> EntropyKind | None:
+    """What the agent's entropies are: its own ``entropy_kind()``, else inferred from its
+    config and the env's action space."""
+    declared = getattr(agent, "entropy_kind", None)
+    if callable(declared):
+        with phase("agent.entropy_kind"):
+            kind = declared()
+        if kind is not None and not isinstance(kind, EntropyKind):
+            raise CellFailure(f"agent.entropy_kind() must return an EntropyKind, got {kind!r}")
+        return kind
+    return derive_kind(config, action_space=env.action_space, family=env.family)
 
 
 def cell_envs(cell: Cell, vectorization: str, device: str) -> TaskEnvs:

@@ -47,6 +47,7 @@ SUITE_KEYS: dict[str, bool] = {
     "metrics": False,
     "bootstrap_reps": False,
     "vectorization": False,
+    "baseline": False,
 }
 ENV_KEYS = (
     "id",
@@ -184,6 +185,17 @@ class AgentEntry:
 
 
 @dataclass(frozen=True)
+class BaselineGroup:
+    """Agents compared with one baseline agent (``suites.<name>.baseline``). ``everyone``:
+    the suite named one baseline for every other row, so submissions are compared with it
+    too; otherwise ``compared`` lists the suite labels of the group."""
+
+    baseline: str
+    compared: tuple[str, ...]
+    everyone: bool = False
+
+
+@dataclass(frozen=True)
 class Suite:
     """A validated suite: envs x agents x seeds, with the evaluation protocol."""
 
@@ -200,6 +212,7 @@ class Suite:
     bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS
     file: str = DEFAULT_SUITE_FILE
     vectorization: str | None = None
+    baselines: tuple[BaselineGroup, ...] = ()
 
     def budget_for(self, env: EnvEntry) -> Mapping[str, float] | None:
         """The training budget of ``env``'s cells: its own where the suite gives one."""
@@ -472,6 +485,11 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
     )
     envs = section(_parse_envs, check, body["envs"], f"{key}.envs")
     agents = section(_parse_agents, check, body["agents"], f"{key}.agents")
+    baselines: tuple[BaselineGroup, ...] = ()
+    if agents is not None and body.get("baseline") is not None:
+        baselines = section(
+            _parse_baseline, check, body["baseline"], f"{key}.baseline", [a.label for a in agents]
+        )
     if problems:
         raise SuiteErrors(problems)
     _check_sync_num_envs(check, num_envs, vectorization, envs, key)
@@ -496,7 +514,63 @@ def _parse_suite(check: _Checker, name: str, body: Any) -> Suite:
         bootstrap_reps=reps,
         file=str(check.file),
         vectorization=vectorization,
+        baselines=baselines,
     )
+
+
+def _parse_baseline(
+    check: _Checker, value: Any, key: str, labels: Sequence[str]
+) -> tuple[BaselineGroup, ...]:
+    """``baseline: LABEL`` (every other agent is compared with it) or ``baseline: {LABEL:
+    [LABEL, ...], ...}`` (groups); each label an agent of the suite, each compared agent in
+    one group only, no baseline compared in another group."""
+
+    def known(label: Any, where: str) -> str:
+        if not isinstance(label, str) or label not in labels:
+            raise check.fail(
+                where,
+                f"unknown agent label {_show(label)}; expected one of: {', '.join(labels)}",
+            )
+        return label
+
+    if isinstance(value, str):
+        base = known(value, key)
+        others = tuple(lab for lab in labels if lab != base)
+        if not others:
+            raise check.fail(key, f"{base!r} is the only agent; expected others to compare with it")
+        return (BaselineGroup(base, others, everyone=True),)
+    groups = check.mapping(
+        value, key, "an agent label, or a mapping of baseline labels to lists of labels"
+    )
+    if not groups:
+        raise check.fail(key, "expected at least one baseline")
+    seen: dict[str, str] = {}
+    out = []
+    for base, members in groups.items():
+        known(base, f"{key}.{base}")
+        items = check.sequence(members, f"{key}.{base}")
+        compared = []
+        for i, label in enumerate(items):
+            where = f"{key}.{base}[{i}]"
+            known(label, where)
+            if label == base:
+                raise check.fail(
+                    where, f"{label!r} is this group's baseline; expected another agent"
+                )
+            if label in groups:
+                raise check.fail(
+                    where, f"{label!r} is a baseline itself; expected an agent that is not"
+                )
+            if label in seen:
+                raise check.fail(
+                    where,
+                    f"{label!r} is also compared in {seen[label]}; expected each agent under one "
+                    "baseline",
+                )
+            seen[label] = where
+            compared.append(label)
+        out.append(BaselineGroup(base, tuple(compared)))
+    return tuple(out)
 
 
 def _check_sync_num_envs(

@@ -89,8 +89,19 @@ def test_rows_carry_provenance(tiny):
 def test_entropy_telemetry_and_collapse(tiny):
     _, store, _, results, _ = tiny
     by_label = {r["label"]: r for r in results["rows"]}
-    # Uniform random on CartPole (log 2) and Pendulum (log 4 for a Box of width 4).
-    assert by_label["random"]["entropy"] == pytest.approx((math.log(2) + math.log(4)) / 2)
+    # Uniform random on CartPole (Shannon, log 2) and Pendulum (differential, log 4 for a
+    # Box of width 4): two columns, never their average; each cell says which it is.
+    assert by_label["random"]["entropies"] == pytest.approx(
+        {"discrete/executed": math.log(2), "continuous/executed": math.log(4)}
+    )
+    assert by_label["random"]["entropy"] is None
+    kinds = {c["env"]: c["entropy_kind"] for c in results["cells"] if c["label"] == "random"}
+    assert kinds["CartPole-v1"] == {
+        "kind": "discrete",
+        "distribution": "executed",
+        "basis": "exact",
+    }
+    assert kinds["Pendulum-v1"]["kind"] == "continuous"
     # Epsilon-constant reports entropy on CartPole only (None on the Box env).
     p = np.array([0.9, 0.1])
     assert by_label["eps0.2"]["per_task"]["CartPole-v1"]["entropy"] == pytest.approx(
@@ -131,9 +142,10 @@ def test_leaderboard_files(tiny):
     } <= set(results["plots"])
     md = (out / "leaderboard.md").read_text()
     assert (
-        "| rank | agent | intervention | IQM [95% CI] | mean [95% CI] | entropy (nats) | collapsed | cells failed | hits |"
-        in md
+        "| rank | agent | intervention | IQM [95% CI] | mean [95% CI] | H sampled (nats) | "
+        "h sampled (nats) | collapsed | cells failed | hits |" in md
     )
+    assert {"cells.csv", "telemetry.csv"} <= {p.name for p in out.iterdir()}
     assert results["scores"]["kind"] == "raw"  # neither env has anchors in the catalog or the suite
     provenance = json.loads((out / "provenance.json").read_text())
     assert len(provenance) == 12 and all(

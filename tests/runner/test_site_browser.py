@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from entropy_gym.leaderboard import table
 from entropy_gym.leaderboard.publish import publish
 from entropy_gym.runner.suite import load_suite
 from tests.runner.helpers import REPO, synthetic_rows, write_suite
@@ -126,6 +127,14 @@ def test_committed_site_renders(render):
     for results in suites:
         section = sections[f"suite-{results['suite']['name']}"]
         assert len(section["rows"]) == len(results["rows"])
+        # Every board declares a baseline, and its page shows each row's verdict.
+        column = section["headers"].index("verdict")
+        shown = [row[column] for row in section["rows"]]
+        assert shown == [r[table.header(results).index("verdict")] for r in table.rows(results)]
+        assert "baseline" in shown and all(
+            v == "baseline" or v == "-" or v.split(" ")[0] in ("better", "worse", "not")
+            for v in shown
+        )
         assert len(section["plots"]) == len(results["plots"]) and all(
             p["ok"] for p in section["plots"]
         )

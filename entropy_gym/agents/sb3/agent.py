@@ -401,6 +401,10 @@ class SB3Agent(ModelAgent):
                 )
             else:
                 actions, entropy = sampling.sample_gaussian(dist.distribution, generator)
+                if not policy.squash_output:  # draws are clipped to the box below
+                    entropy = sampling.truncated_gaussian_entropy(
+                        dist.distribution.mean, dist.distribution.stddev, space.low, space.high
+                    )
             if mode:
                 mean = dist.distribution.mean
                 actions = torch.tanh(mean) if squashed else mean

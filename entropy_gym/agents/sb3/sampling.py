@@ -6,8 +6,14 @@ drawn from, per batch row:
 - categorical (Discrete): exact, ``-sum p log p`` of ``softmax(logits)``;
 - several categoricals (MultiDiscrete) and Bernoulli (MultiBinary): exact, summed over
   dimensions (the dimensions are independent);
-- diagonal Gaussian (PPO/A2C/TRPO on Box): exact, ``sum 0.5 log(2 pi e sigma^2)``; actions
-  are then clipped to the bounds as SB3 does, which the entropy does not account for;
+- diagonal Gaussian (PPO/A2C/TRPO on Box): the draws are clipped to the action bounds, as
+  SB3 does, so the executed distribution puts the mass outside the box on its faces and has
+  no differential entropy. The entropy reported is that of the Gaussian truncated to the box
+  (per dimension ``log(sqrt(2 pi e) sigma Z) + (a phi(a) - b phi(b)) / (2 Z)`` with
+  ``a, b`` the bounds in standard units and ``Z = Phi(b) - Phi(a)``), a labelled estimate
+  of the clipped distribution that, like it, never exceeds the log-volume of the box; it
+  equals the Gaussian's ``0.5 log(2 pi e sigma^2)`` when the box holds all of its mass
+  (:func:`gaussian_entropy` remains the untruncated one);
 - squashed Gaussian (SAC, TQC, CrossQ): ``a = tanh(u)``, ``u ~ N(mu, sigma)``, rescaled to the
   action bounds. Its entropy has no closed form; by the change of variables
   ``H(a) = H(u) + E[log |da/du|]`` it is the exact Gaussian term, plus
@@ -70,6 +76,34 @@ def sample_gaussian(dist: Normal, generator: torch.Generator) -> tuple[torch.Ten
     """Draws from a diagonal Gaussian and its exact entropy."""
     noise = torch.randn(dist.mean.shape, generator=generator, device=dist.mean.device)
     return dist.mean + dist.stddev * noise, gaussian_entropy(dist.stddev)
+
+
+def truncated_gaussian_entropy(
+    mean: torch.Tensor, std: torch.Tensor, low: np.ndarray, high: np.ndarray
+) -> torch.Tensor:
+    """Entropy of a diagonal Gaussian truncated to ``[low, high]`` per dimension (infinite
+    bounds allowed), summed over the last axis; computed in float64 with log-CDFs so that a
+    mean far outside the box stays finite."""
+    mu, sigma = mean.double(), std.double()
+    lo = torch.as_tensor(np.asarray(low, dtype=np.float64), device=mu.device)
+    hi = torch.as_tensor(np.asarray(high, dtype=np.float64), device=mu.device)
+    a, b = (lo - mu) / sigma, (hi - mu) / sigma
+    # log Z = log(Phi(b) - Phi(a)), from the tail that keeps precision (mirror when a > 0).
+    upper = a > 0
+    left = torch.where(upper, -b, a)
+    right = torch.where(upper, -a, b)
+    log_right = torch.special.log_ndtr(right)
+    log_z = log_right + torch.log1p(-torch.exp(torch.special.log_ndtr(left) - log_right))
+
+    def edge(t: torch.Tensor) -> torch.Tensor:  # t phi(t) / Z, 0 at an infinite bound
+        finite = torch.isfinite(t)
+        safe = torch.where(finite, t, torch.zeros_like(t))
+        value = safe * torch.exp(-0.5 * safe * safe - 0.5 * math.log(2 * math.pi) - log_z)
+        return torch.where(finite, value, torch.zeros_like(t))
+
+    per_dim = _HALF_LOG_2PI_E + torch.log(sigma) + log_z + 0.5 * (edge(a) - edge(b))
+    entropy: torch.Tensor = per_dim.sum(-1).to(mean.dtype)
+    return entropy
 
 
 def log_tanh_jacobian(u: torch.Tensor) -> torch.Tensor:
