@@ -44,6 +44,7 @@ from entropy_gym.scoring.aggregate import (
     CONFIDENCE,
     aggregate_estimates,
     improvement_estimate,
+    mean_interval,
     performance_profiles,
     probability_of_improvement,
     stable_seed,
@@ -415,16 +416,20 @@ def _row_entry(
         traj = trajectories.get((label, env.name), empty)
         per_task[env.name] = {
             "score": _mean(c["score"] for c in task_cells),
+            "score_ci": _interval(suite, ("env-score", label, env.name), [_values(task_cells)]),
             "return": _mean(c["return"] for c in task_cells),
             "entropy": _mean(c["entropy"] for c in task_cells if c["entropy"] is not None),
             "cells": len(task_cells),
             "entropy_by_step": traj.get("entropy_by_step", []),
             "entropy_training": traj.get("entropy_training", []),
             "success_training": traj.get("success_training", []),
+            **_metric_means(suite, label, env.name, [task_cells]),
         }
     metrics = {}
     for name in suite.metrics:
         metrics[name] = _mean(c["metrics"][name] for c in ok if name in c["metrics"])
+    by_env = [[c for c in ok if c["env"] == env.name] for env in suite.envs]
+    overall = _metric_means(suite, label, "all envs", by_env)
     task_scores = {t: v["score"] for t, v in per_task.items() if v["score"] is not None}
     game_types = stori_tasks({e.name: e.id for e in suite.envs})
     interventions = list(config.get("interventions") or [])
@@ -451,12 +456,40 @@ def _row_entry(
         "broken": sum(1 for c in learning if c["broken"]),
         "broken_known": len(learning),
         "metrics": metrics,
+        "metrics_ci": overall["metrics_ci"],
         "per_task": per_task,
         "robustness": robustness(task_scores, game_types) if game_types else None,
         "improvement_over_top": None,
         "baseline": None,
         "vs_baseline": None,
     }
+
+
+def _values(cells: Iterable[dict[str, Any]], metric: str | None = None) -> list[float]:
+    """The finite scores of ``cells`` (or their values of ``metric``, where they have it)."""
+    raw = (c["score"] if metric is None else c["metrics"].get(metric) for c in cells)
+    return [float(v) for v in raw if v is not None and math.isfinite(float(v))]
+
+
+def _interval(suite: Suite, name: tuple[str, ...], strata: list[list[float]]) -> list[float] | None:
+    """95% interval of a mean over seeds (stratified by env where there are several), from a
+    bootstrap seeded by ``name``: the same cells give the same interval."""
+    return mean_interval(strata, suite.bootstrap_reps, stable_seed(*name))
+
+
+def _metric_means(
+    suite: Suite, label: str, where: str, strata: list[list[dict[str, Any]]]
+) -> dict[str, dict[str, Any]]:
+    """The suite's metrics over the cells of ``strata`` (one list per env): each metric's mean
+    over the cells that report it (``None`` where none does), and its 95% interval over seeds
+    (resampled within each env)."""
+    means: dict[str, Any] = {}
+    intervals: dict[str, Any] = {}
+    for name in suite.metrics:
+        values = [_values(cells, name) for cells in strata]
+        means[name] = _mean(v for group in values for v in group)
+        intervals[name] = _interval(suite, ("metric", label, where, name), values)
+    return {"metrics": means, "metrics_ci": intervals}
 
 
 #: IQMs equal to this many decimals (what the boards print) share a rank.

@@ -30,8 +30,13 @@ def to_markdown(results: dict[str, Any]) -> str:
     for note in [*table.notes(results), table.random_note(results)]:
         if note:
             lines += ["", note]
-    lines += ["", "## Score per env (mean over seeds)", ""]
+    lines += ["", f"## {table.PER_ENV_TITLE}", "", table.interval_note(results), ""]
     lines += _md_table(table.per_env_header(results), table.per_env_rows(results))
+    metrics = table.per_env_metrics(results)
+    if metrics:
+        lines += ["", "## Metrics per env (mean over seeds, 95% CI)"]
+        for env, header, rows in metrics:
+            lines += ["", f"### {env}", "", *_md_table(header, rows)]
     typed = table.by_type(results)
     if typed:
         lines += ["", "## By stochasticity type", "", table.BY_TYPE_NOTE, ""]

@@ -119,10 +119,23 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                 collapsed,
                 *broken,
                 failed,
-                *[fmt(r["metrics"].get(m)) for m in results["suite"]["metrics"]],
+                *[
+                    with_ci(r["metrics"].get(m), (r.get("metrics_ci") or {}).get(m))
+                    for m in results["suite"]["metrics"]
+                ],
             ]
         )
     return out
+
+
+def column_groups(results: dict[str, Any]) -> list[int]:
+    """How many of :func:`header`'s columns each group holds, in order: the row's identity
+    (rank, agent), its scores and verdict, its entropy and health, the suite's metrics (a
+    table too wide for a page splits between groups first)."""
+    scores = 3 + (2 if has_baseline(results) else 0)
+    health = len(entropy_columns(results)) + 2 + int(_shows_broken(results))
+    groups = [2, scores, health, len(results["suite"]["metrics"])]
+    return [n for n in groups if n]
 
 
 def notes(results: dict[str, Any]) -> list[str]:
@@ -151,26 +164,75 @@ def notes(results: dict[str, Any]) -> list[str]:
             "Broken seeds: of a learning agent's finished cells on normalised envs, how many "
             "ended at or below the random anchor (normalised score <= 0)."
         )
+    metrics = results["suite"]["metrics"]
+    if metrics:
+        out.append(
+            f"{', '.join(metrics)}: the suite's episode metrics, each the mean over the row's "
+            "finished cells, with its 95% interval over seeds (bootstrapped as below, the "
+            "seeds resampled within each env); per env below."
+        )
     return out
+
+
+def interval_note(results: dict[str, Any]) -> str:
+    """How the per-env and metric intervals are computed (their tables' note)."""
+    return (
+        "Intervals: 95% percentile bootstrap intervals over seeds (each seed's cell value "
+        f"resampled with replacement, {results['suite']['bootstrap_reps']} replications seeded "
+        "from the row, env and quantity; none with a single seed)."
+    )
 
 
 def per_env_header(results: dict[str, Any]) -> list[str]:
     return ["agent", *[e["name"] for e in results["suite"]["envs"]]]
 
 
+PER_ENV_TITLE = "Score per env (mean over seeds, 95% CI)"
+
+
 def per_env_rows(results: dict[str, Any]) -> list[list[str]]:
-    """Mean score over seeds (and the mean raw return where scores are normalised)."""
+    """Mean score over seeds with its 95% interval over seeds (boards published before it
+    was computed have none), and the mean raw return where scores are normalised."""
     out = []
     for r in results["rows"]:
         cells = [r["label"]]
         for env in results["suite"]["envs"]:
             t = r["per_task"][env["name"]]
             norm = results["normalisation"][env["name"]]["normalised"]
-            text = fmt(t["score"])
+            text = with_ci(t["score"], t.get("score_ci"))
             if norm and t["return"] is not None:
                 text += f" (return {fmt(t['return'])})"
             cells.append(text)
         out.append(cells)
+    return out
+
+
+def per_env_metrics(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Per env, the suite's metrics of each row: ``(env, header, rows)`` with each metric's
+    mean over seeds and its 95% interval over seeds; an env where no cell reports a metric
+    leaves it out (and is left out itself when it has none)."""
+    out = []
+    for env in results["suite"]["envs"]:
+        name = env["name"]
+        tasks = [r["per_task"][name] for r in results["rows"]]
+        metrics = [
+            m
+            for m in results["suite"]["metrics"]
+            if any((t.get("metrics") or {}).get(m) is not None for t in tasks)
+        ]
+        if not metrics:
+            continue
+        rows = [
+            [
+                r["label"],
+                *[
+                    with_ci((t.get("metrics") or {}).get(m), (t.get("metrics_ci") or {}).get(m))
+                    for m in metrics
+                ],
+            ]
+            for r, t in zip(results["rows"], tasks)
+        ]
+        out.append((name, ["agent", *metrics], rows))
     return out
 
 

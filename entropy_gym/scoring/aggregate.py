@@ -17,7 +17,7 @@ global NumPy state is never touched.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -206,3 +206,19 @@ def performance_profiles(
             "upper": [float(v) for v in ci[1]],
         }
     return out
+
+
+def mean_interval(strata: Sequence[Sequence[float]], reps: int, seed: int) -> list[float] | None:
+    """95% percentile interval of the pooled mean of ``strata`` (e.g. one list of per-seed
+    cell values per env) from a stratified bootstrap: each stratum's values are resampled with
+    replacement within it, so every stratum keeps its weight. ``None`` where no stratum has two
+    values (nothing to resample: the interval would be a point)."""
+    groups = [np.asarray(s, dtype=np.float64) for s in strata if len(s)]
+    if not any(g.size > 1 for g in groups):
+        return None
+    rng = np.random.RandomState(seed)
+    total = np.zeros(reps)
+    for g in groups:  # stratum by stratum, in order: one generator, reproducible
+        total += g[rng.randint(0, g.size, size=(reps, g.size))].sum(axis=1)
+    ci = percentile_interval((total / sum(g.size for g in groups))[:, None])
+    return [float(ci[0][0]), float(ci[1][0])]

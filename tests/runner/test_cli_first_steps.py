@@ -139,7 +139,7 @@ def test_robustness_is_shown_only_over_a_plain_score_above_the_threshold() -> No
 
 
 def test_failed_cells_are_grouped_by_agent_and_reason_and_tables_scroll() -> None:
-    from entropy_gym.leaderboard.site import _table
+    from entropy_gym.leaderboard.site import _grouped, _table
     from entropy_gym.leaderboard.table import failure_groups
 
     cells = [
@@ -152,4 +152,5 @@ def test_failed_cells_are_grouped_by_agent_and_reason_and_tables_scroll() -> Non
         ("a", "boom", ["E1 seed 0", "E2 seed 1"]),
         ("b", "hang", ["E1 seed 0"]),
     ]
-    assert _table(["x"], [["1"]], "t").startswith('<div class="scroll"><table')
+    key, groups = _grouped(["x", "y"], [["1", "2"]], [1, 1])
+    assert _table(key, groups, "t", "g", 1).startswith('<div class="scroll"><table')
