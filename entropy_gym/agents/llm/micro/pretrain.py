@@ -1,0 +1,311 @@
+"""Pretraining a micro model on demonstrations, reproducibly, and measuring where it starts.
+
+One step: for every task of the recipe, ``per_step`` demonstration episodes
+(:mod:`.demos`) from env seeds of ``SeedSequence([seed, DATA_KEY, step, task])`` (held-out
+seeds, and held-out questions of single-turn tasks, skipped); every turn becomes a row ``<|user|>observation<|end|><|assistant|>reply<|end|>``
+and the loss is the mean negative log-likelihood of the reply tokens (``<|end|>`` included),
+computed through the RL trainer's own packed forward (:func:`~entropy_gym.agents.llm.rl.
+objective.token_logprobs`), so the turns of an episode share their common prefixes. AdamW,
+linear warm-up then cosine decay to a tenth, gradients clipped at 1. The model's initial
+weights come from ``torch.manual_seed(seed)``; every draw of the data from numpy generators
+seeded by the step; so the same recipe, code and thread count give the same weights, bit for bit
+(the first steps' losses and data hash are recorded to check it).
+
+Where the model starts, on the held-out problems every ``llm_grpo`` cell is evaluated on
+(:mod:`~entropy_gym.agents.llm.rl.heldout`), is measured by sampling at temperature 1 through
+the trainer's episode runner: :func:`start_report`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from entropy_gym.agents.llm.micro.demos import Demo, DemoPlayer, DemoTask
+
+#: Keys of the seed sequences of demonstration data and of the players' choices.
+DATA_KEY, PLAYER_KEY = 0xDA7A, 0x9A7E
+#: Steps whose losses and data the provenance records (the reproduction check).
+RECORDED_STEPS = 3
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that determines a micro model's pretraining."""
+
+    name: str
+    size: str
+    tasks: tuple[DemoTask, ...]
+    steps: int
+    seed: int = 0
+    learning_rate: float = 3e-3
+    warmup: int = 50
+    weight_decay: float = 0.01
+    threads: int = 1
+    #: The start success every task must lie in on held-out problems.
+    band: tuple[float, float] = (0.10, 0.50)
+    heldout_problems: int = 64
+    heldout_samples: int = 8
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "size": self.size,
+            "tasks": [t.to_dict() for t in self.tasks],
+            "steps": self.steps,
+            "seed": self.seed,
+            "learning_rate": self.learning_rate,
+            "warmup": self.warmup,
+            "weight_decay": self.weight_decay,
+            "threads": self.threads,
+            "band": list(self.band),
+            "heldout_problems": self.heldout_problems,
+            "heldout_samples": self.heldout_samples,
+        }
+
+
+@dataclass
+class PretrainLog:
+    """What a run reports: per-step losses, the data hash, seconds, and the recorded prefix."""
+
+    losses: list[float] = field(default_factory=list)
+    data_sha256: str = ""
+    first_data_sha256: str = ""
+    seconds: float = 0.0
+
+
+#: Held-out problems kept out of the demonstrations (the first this many of the fixed list).
+HELDOUT_GUARD = 1024
+
+
+def _heldout_questions(tasks: Sequence[DemoTask], count: int = HELDOUT_GUARD) -> set[str]:
+    """The questions of the first ``count`` held-out problems of every single-turn task: a
+    demonstration of the same question is skipped (a multi-turn task's opening observation
+    does not identify its episode: those are kept apart by their seeds)."""
+    import gymnasium as gym
+
+    from entropy_gym.agents.llm.rl.heldout import heldout_seeds
+
+    seen: set[str] = set()
+    for task in tasks:
+        if task.player != "arithmetic":
+            continue
+        env = gym.make(task.env_id, **dict(task.env_kwargs))
+        for seed in heldout_seeds(count):
+            seen.add(env.reset(seed=seed)[0])
+        env.close()
+    return seen
+
+
+class Corpus:
+    """The demonstration rows of every step, drawn on demand from the recipe's seed."""
+
+    def __init__(self, recipe: Recipe, encode: Callable[[str], list[int]], chat: Any) -> None:
+        self.recipe = recipe
+        self.players = [DemoPlayer(t) for t in recipe.tasks]
+        self.encode, self.chat = encode, chat
+        self.heldout = _heldout_questions(recipe.tasks)
+        from entropy_gym.agents.llm.rl.heldout import heldout_seeds
+
+        self.heldout_seeds = set(heldout_seeds(HELDOUT_GUARD))
+
+    def demos(self, step: int) -> list[Demo]:
+        out: list[Demo] = []
+        for index, (task, player) in enumerate(zip(self.recipe.tasks, self.players)):
+            rng = np.random.default_rng([self.recipe.seed, PLAYER_KEY, step, index])
+            seeds = np.random.SeedSequence([self.recipe.seed, DATA_KEY, step, index])
+            state = seeds.generate_state(4 * task.per_step, dtype=np.uint32)
+            kept = 0
+            for env_seed in state:
+                if int(env_seed) in self.heldout_seeds:
+                    continue
+                demo = player.play(int(env_seed), rng)
+                if task.player == "arithmetic" and demo[0][0] in self.heldout:
+                    continue
+                out.append(demo)
+                kept += 1
+                if kept == task.per_step:
+                    break
+        return out
+
+    def trajectories(self, step: int) -> list[Any]:
+        """The step's demonstrations as :class:`~entropy_gym.agents.llm.rl.batch.Trajectory`
+        rows, reply tokens ending with the end-of-sequence token."""
+        from entropy_gym.agents.llm.rl.batch import Trajectory, Turn
+
+        out = []
+        for g, demo in enumerate(self.demos(step)):
+            turns = []
+            for obs, reply in demo:
+                ids = [*self.encode(reply), self.chat.eos_id]
+                turns.append(Turn(self.chat.chat_ids(obs), ids, [0.0] * len(ids), [0.0] * len(ids)))
+            out.append(Trajectory(group=g, turns=turns))
+        return out
+
+
+def _digest(trajectories: Sequence[Any], sha: Any) -> None:
+    for t in trajectories:
+        for turn in t.turns:
+            sha.update(np.asarray(turn.prompt + turn.reply, dtype=np.int32).tobytes())
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` torch threads (the recipe's: results depend on it)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def learning_rate(recipe: Recipe, step: int) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to a tenth at the last step."""
+    if step < recipe.warmup:
+        return recipe.learning_rate * (step + 1) / recipe.warmup
+    progress = (step - recipe.warmup) / max(1, recipe.steps - recipe.warmup)
+    return recipe.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def pretrain(
+    recipe: Recipe,
+    steps: int | None = None,
+    progress: Callable[[int, float], None] | None = None,
+) -> tuple[Any, Any, PretrainLog]:
+    """Train ``recipe`` for ``steps`` (default: all) steps: ``(model, tokenizer, log)``."""
+    import torch
+
+    from entropy_gym.agents.llm.micro.architecture import build_model
+    from entropy_gym.agents.llm.micro.tokenizer import build_tokenizer
+    from entropy_gym.agents.llm.rl.objective import pack, token_logprobs
+
+    with torch_threads(recipe.threads):
+        tokenizer = build_tokenizer()
+        model = build_model(recipe.size, tokenizer, recipe.seed)
+        chat = _Chat(tokenizer)
+        corpus = Corpus(recipe, chat.encode, chat)
+        optimiser = torch.optim.AdamW(
+            model.parameters(),
+            lr=recipe.learning_rate,
+            betas=(0.9, 0.98),
+            weight_decay=recipe.weight_decay,
+        )
+        log = PretrainLog()
+        sha, first = hashlib.sha256(), hashlib.sha256()
+        started = time.perf_counter()
+        model.train()
+        for step in range(recipe.steps if steps is None else steps):
+            trajectories = corpus.trajectories(step)
+            _digest(trajectories, sha)
+            if step < RECORDED_STEPS:
+                _digest(trajectories, first)
+            rollout = pack(trajectories, chat.pad_id)
+            rows = torch.arange(rollout.num_rows)
+            log_prob, _, _, _ = token_logprobs(model, rollout, rows, pad_id=chat.pad_id)
+            loss = -log_prob.mean()
+            for group in optimiser.param_groups:
+                group["lr"] = learning_rate(recipe, step)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            log.losses.append(float(loss.detach()))
+            if progress is not None:
+                progress(step, log.losses[-1])
+        log.data_sha256, log.first_data_sha256 = sha.hexdigest(), first.hexdigest()
+        log.seconds = time.perf_counter() - started
+        model.eval()
+        return model, tokenizer, log
+
+
+class _Chat:
+    """The two things pretraining needs of a tokenizer: plain encoding and a chat prompt."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.eos_id = int(tokenizer.eos_token_id)
+        self.pad_id = int(tokenizer.pad_token_id)
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def chat_ids(self, user: str) -> list[int]:
+        text = self.tokenizer.apply_chat_template(
+            [{"role": "user", "content": user}], tokenize=False, add_generation_prompt=True
+        )
+        return self.encode(str(text))
+
+
+def start_report(
+    model: Any,
+    tokenizer: Any,
+    tasks: Sequence[DemoTask],
+    problems: int,
+    samples: int,
+    seed: int = 0,
+    threads: int = 1,
+) -> dict[str, dict[str, float]]:
+    """Per task, the ``heldout_*`` record (:func:`~entropy_gym.agents.llm.rl.heldout.summarise`)
+    of ``model`` sampled at temperature 1 on the first ``problems`` held-out problems,
+    ``samples`` times each; ``valid`` is ``1 - heldout_invalid_rate``."""
+    import gymnasium as gym
+    import torch
+
+    from entropy_gym.agents.llm.rl.episodes import EpisodeRunner
+    from entropy_gym.agents.llm.rl.heldout import heldout_seeds, play_heldout, summarise
+
+    chat = _Chat(tokenizer)
+    report: dict[str, dict[str, float]] = {}
+
+    def decode(ids: Sequence[int]) -> str:
+        return str(tokenizer.decode(list(ids), skip_special_tokens=True))
+
+    for task in tasks:
+
+        def make_env(_index: int, task: DemoTask = task) -> Any:
+            return gym.make(task.env_id, **dict(task.env_kwargs))
+
+        runner = EpisodeRunner(
+            make_env,
+            chat.chat_ids,
+            decode,
+            stop_ids=[chat.eos_id],
+            pad_id=chat.pad_id,
+        )
+        generator = torch.Generator().manual_seed(seed)
+        try:
+            with torch_threads(threads):
+                played = play_heldout(
+                    runner, model, heldout_seeds(problems), samples, task.max_new_tokens, generator
+                )
+        finally:
+            runner.close()
+        record = {k.removeprefix("heldout_"): v for k, v in summarise(played).items()}
+        record["valid"] = 1.0 - record.get("invalid_rate", 0.0)
+        report[task.name] = record
+    return report
+
+
+__all__ = [
+    "DATA_KEY",
+    "PLAYER_KEY",
+    "RECORDED_STEPS",
+    "Corpus",
+    "PretrainLog",
+    "Recipe",
+    "learning_rate",
+    "pretrain",
+    "start_report",
+    "torch_threads",
+]
