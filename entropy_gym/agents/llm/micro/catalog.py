@@ -32,7 +32,7 @@ ARITHMETIC = DemoTask(
     env_id="Reasoning/Arithmetic-medium-v0",
     env_kwargs={"framing": "compact"},
     player="arithmetic",
-    per_step=48,
+    per_step=96,
     max_new_tokens=24,
     params={"slip": 0.3},
 )
@@ -50,17 +50,33 @@ FILETREE = DemoTask(
     env_id="ToolTask/FileTree-easy-v0",
     env_kwargs={"framing": "compact", "max_turns": 8},
     player="tool",
-    per_step=4,
+    per_step=8,
     max_new_tokens=16,
-    params={"random_share": 0.5},
+    params={"random_share": 0.35},
 )
 TASKS = (ARITHMETIC, BANDIT, FILETREE)
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
-        Recipe(name="micro-s", size="s", tasks=TASKS, steps=1500, learning_rate=3e-3, warmup=50),
-        Recipe(name="micro-m", size="m", tasks=TASKS, steps=400, learning_rate=2e-3, warmup=40),
+        Recipe(
+            name="micro-s",
+            size="s",
+            tasks=TASKS,
+            steps=3000,
+            learning_rate=3e-3,
+            warmup=100,
+            prompt_weight=0.5,
+        ),
+        Recipe(
+            name="micro-m",
+            size="m",
+            tasks=TASKS,
+            steps=1000,
+            learning_rate=2e-3,
+            warmup=50,
+            prompt_weight=0.5,
+        ),
     )
 }
 

@@ -3,9 +3,11 @@
 One step: for every task of the recipe, ``per_step`` demonstration episodes
 (:mod:`.demos`) from env seeds of ``SeedSequence([seed, DATA_KEY, step, task])`` (held-out
 seeds, and held-out questions of single-turn tasks, skipped); every turn becomes a row ``<|user|>observation<|end|><|assistant|>reply<|end|>``
-and the loss is the mean negative log-likelihood of the reply tokens (``<|end|>`` included),
-computed through the RL trainer's own packed forward (:func:`~entropy_gym.agents.llm.rl.
-objective.token_logprobs`), so the turns of an episode share their common prefixes. AdamW,
+and the loss is the mean negative log-likelihood of the reply tokens (``<|end|>`` included) plus
+``prompt_weight`` times that of the prompts' own tokens (a language model of the envs' text:
+what makes a small model learn to copy a name it has just read, which every tool call needs),
+computed through the RL trainer's packed forward (:mod:`~entropy_gym.agents.llm.rl.packing`),
+so the turns of an episode share their common prefixes. AdamW,
 linear warm-up then cosine decay to a tenth, gradients clipped at 1. The model's initial
 weights come from ``torch.manual_seed(seed)``; every draw of the data from numpy generators
 seeded by the step; so the same recipe, code and thread count give the same weights, bit for bit
@@ -48,6 +50,7 @@ class Recipe:
     learning_rate: float = 3e-3
     warmup: int = 50
     weight_decay: float = 0.01
+    prompt_weight: float = 0.0
     threads: int = 1
     #: The start success every task must lie in on held-out problems.
     band: tuple[float, float] = (0.10, 0.50)
@@ -65,6 +68,7 @@ class Recipe:
             "learning_rate": self.learning_rate,
             "warmup": self.warmup,
             "weight_decay": self.weight_decay,
+            "prompt_weight": self.prompt_weight,
             "threads": self.threads,
             "band": list(self.band),
             "heldout_problems": self.heldout_problems,
@@ -188,7 +192,7 @@ def pretrain(
 
     from entropy_gym.agents.llm.micro.architecture import build_model
     from entropy_gym.agents.llm.micro.tokenizer import build_tokenizer
-    from entropy_gym.agents.llm.rl.objective import pack, token_logprobs
+    from entropy_gym.agents.llm.rl.objective import pack
 
     with torch_threads(recipe.threads):
         tokenizer = build_tokenizer()
@@ -210,10 +214,7 @@ def pretrain(
             _digest(trajectories, sha)
             if step < RECORDED_STEPS:
                 _digest(trajectories, first)
-            rollout = pack(trajectories, chat.pad_id)
-            rows = torch.arange(rollout.num_rows)
-            log_prob, _, _, _ = token_logprobs(model, rollout, rows, pad_id=chat.pad_id)
-            loss = -log_prob.mean()
+            loss = demonstration_loss(model, pack(trajectories, chat.pad_id), recipe, chat.pad_id)
             for group in optimiser.param_groups:
                 group["lr"] = learning_rate(recipe, step)
             optimiser.zero_grad(set_to_none=True)
@@ -227,6 +228,34 @@ def pretrain(
         log.seconds = time.perf_counter() - started
         model.eval()
         return model, tokenizer, log
+
+
+def demonstration_loss(model: Any, rollout: Any, recipe: Recipe, pad_id: int) -> Any:
+    """Mean NLL of the reply tokens plus ``prompt_weight`` times the mean NLL of the packs'
+    trunk tokens (each predicting the next), in one packed forward."""
+    import torch
+
+    from entropy_gym.agents.llm.rl.packing import attention_scale, pack_rows, packed_hidden
+
+    rows = torch.arange(rollout.num_rows)
+    packed = pack_rows(rollout, rows, pad_id, attention_scale(model))
+    pack_index, position = packed.source_pack, packed.source_position
+    targets = packed.target
+    replies = len(targets)
+    if recipe.prompt_weight > 0:
+        trunk = (packed.segment == 0).sum(1)
+        trunk_pack = torch.repeat_interleave(torch.arange(len(trunk)), trunk - 1)
+        trunk_position = torch.cat([torch.arange(int(t) - 1) for t in trunk])
+        pack_index = torch.cat([pack_index, trunk_pack])
+        position = torch.cat([position, trunk_position])
+        targets = torch.cat([targets, packed.ids[trunk_pack, trunk_position + 1]])
+    hidden = packed_hidden(model, packed, pack_index, position)
+    logits = model.get_output_embeddings()(hidden).float()
+    nll = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+    loss = nll[:replies].mean()
+    if recipe.prompt_weight > 0:
+        loss = loss + recipe.prompt_weight * nll[replies:].mean()
+    return loss
 
 
 class _Chat:
@@ -304,6 +333,7 @@ __all__ = [
     "Corpus",
     "PretrainLog",
     "Recipe",
+    "demonstration_loss",
     "learning_rate",
     "pretrain",
     "start_report",

@@ -174,8 +174,11 @@ def pack_rows(
 BUCKET_RATIO = 1.5
 
 
-def packed_logits(model: Any, packed: Packed) -> torch.Tensor:
-    """``(tokens, vocab)`` next-token logits of every packed generated token."""
+def packed_hidden(
+    model: Any, packed: Packed, pack: torch.Tensor, position: torch.Tensor
+) -> torch.Tensor:
+    """The decoder's last hidden states ``(len(pack), hidden)`` at positions ``(pack[i],
+    position[i])`` of the packed sequences, in that order (packs run in length buckets)."""
     decoder = model.get_decoder()
     dtype = next(decoder.parameters()).dtype
     lengths = packed.lengths.tolist()
@@ -187,7 +190,7 @@ def packed_logits(model: Any, packed: Packed) -> torch.Tensor:
         else:
             buckets.append([p])
     device = packed.ids.device
-    hidden_parts, token_parts = [], []
+    hidden_parts, index_parts = [], []
     for bucket in buckets:
         packs = torch.tensor(bucket, device=device)
         length = max(lengths[p] for p in bucket)
@@ -200,15 +203,20 @@ def packed_logits(model: Any, packed: Packed) -> torch.Tensor:
         ).last_hidden_state
         local = torch.full((len(lengths),), -1, dtype=torch.long, device=device)
         local[packs] = torch.arange(len(bucket), device=device)
-        tokens = (local[packed.source_pack] >= 0).nonzero().flatten()
-        hidden_parts.append(
-            hidden[local[packed.source_pack[tokens]], packed.source_position[tokens]]
-        )
-        token_parts.append(tokens)
+        wanted = (local[pack] >= 0).nonzero().flatten()
+        hidden_parts.append(hidden[local[pack[wanted]], position[wanted]])
+        index_parts.append(wanted)
     flat = torch.cat(hidden_parts)
-    inverse = torch.empty_like(torch.cat(token_parts))
-    inverse[torch.cat(token_parts)] = torch.arange(len(inverse), device=device)
-    logits: torch.Tensor = model.get_output_embeddings()(flat[inverse]).float()
+    index = torch.cat(index_parts)
+    inverse = torch.empty_like(index)
+    inverse[index] = torch.arange(len(index), device=device)
+    return flat[inverse]
+
+
+def packed_logits(model: Any, packed: Packed) -> torch.Tensor:
+    """``(tokens, vocab)`` next-token logits of every packed generated token."""
+    hidden = packed_hidden(model, packed, packed.source_pack, packed.source_position)
+    logits: torch.Tensor = model.get_output_embeddings()(hidden).float()
     return logits
 
 
@@ -218,5 +226,6 @@ __all__ = [
     "Packed",
     "attention_scale",
     "pack_rows",
+    "packed_hidden",
     "packed_logits",
 ]
