@@ -740,7 +740,11 @@ def cmd_models_pretrain(args: argparse.Namespace) -> int:
             print(f"step {step + 1}/{total}  loss {loss:.4f}  {elapsed:.0f} s", flush=True)
 
     record = pretrain_and_save(
-        args.name, Path(args.out) if args.out else None, args.steps, progress
+        args.name,
+        Path(args.out) if args.out else None,
+        args.steps,
+        progress,
+        Path(args.checkpoints) if args.checkpoints else None,
     )
     print(
         f"saved {args.name} ({record['parameters']} parameters), data {record['data_sha256'][:12]}"
@@ -763,6 +767,10 @@ def _add_models_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", help="micro model name (see `entropy-gym models`)")
     p.add_argument("--out", help="directory to write to (default: the shipped directory)")
     p.add_argument("--steps", type=int, help="train only this many steps (default: the recipe's)")
+    p.add_argument(
+        "--checkpoints",
+        help="keep checkpoints in this directory every 100 steps and resume from them",
+    )
     p.set_defaults(func=cmd_models_pretrain)
 
 

@@ -109,16 +109,17 @@ def test_a_shipped_model_has_weights_provenance_and_resolves_by_name(name):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_pretraining_reproduces_the_first_steps_bit_for_bit(name):
+def test_pretraining_reproduces_the_first_steps(name):
     recipe = RECIPES[name]
     prov = read_provenance(model_dir(name))["first_steps"]
     _, _, first = pretrain(recipe, steps=RECORDED_STEPS)
-    _, _, again = pretrain(recipe, steps=RECORDED_STEPS)
-    assert [x.hex() for x in first.losses] == [x.hex() for x in again.losses]
     assert first.data_sha256 == first.first_data_sha256 == prov["data_sha256"]
-    # The shipped run's losses, on this machine's float kernels (the same to the last bit
-    # where the CPU is the one that trained them).
+    # The shipped run's losses: bit for bit on the CPU that trained them (float kernels of
+    # another CPU may differ in the last bits).
     np.testing.assert_allclose(first.losses, [float.fromhex(x) for x in prov["losses"]], rtol=1e-5)
+    if name == "micro-s":  # and a second run in this process is the same to the last bit
+        _, _, again = pretrain(recipe, steps=RECORDED_STEPS)
+        assert [x.hex() for x in again.losses] == [x.hex() for x in first.losses]
 
 
 @pytest.mark.parametrize("name", MODELS)

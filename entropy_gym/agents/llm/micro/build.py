@@ -54,14 +54,16 @@ def pretrain_and_save(
     out: Path | None = None,
     steps: int | None = None,
     progress: Callable[[int, float], None] | None = None,
+    checkpoints: Path | None = None,
 ) -> dict[str, Any]:
     """Train recipe ``name`` (all its steps unless ``steps``), evaluate its start on held-out
-    problems, and write the model directory (default: the shipped one); its provenance."""
+    problems, and write the model directory (default: the shipped one); its provenance. With
+    ``checkpoints``, keep checkpoints there and resume from them."""
     if name not in RECIPES:
         raise ValueError(f"micro model {name!r} is unknown; expected one of {tuple(RECIPES)}")
     recipe = RECIPES[name]
     target = Path(out) if out is not None else model_dir(name)
-    model, tokenizer, log = pretrain(recipe, steps, progress)
+    model, tokenizer, log = pretrain(recipe, steps, progress, checkpoints)
     report = start_report(
         model, tokenizer, recipe.tasks, recipe.heldout_problems, recipe.heldout_samples
     )

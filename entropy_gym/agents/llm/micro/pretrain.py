@@ -7,11 +7,16 @@ and the loss is the mean negative log-likelihood of the reply tokens (``<|end|>`
 ``prompt_weight`` times that of the prompts' own tokens (a language model of the envs' text:
 what makes a small model learn to copy a name it has just read, which every tool call needs),
 computed through the RL trainer's packed forward (:mod:`~entropy_gym.agents.llm.rl.packing`),
-so the turns of an episode share their common prefixes. AdamW,
-linear warm-up then cosine decay to a tenth, gradients clipped at 1. The model's initial
-weights come from ``torch.manual_seed(seed)``; every draw of the data from numpy generators
-seeded by the step; so the same recipe, code and thread count give the same weights, bit for bit
-(the first steps' losses and data hash are recorded to check it).
+so the turns of an episode share their common prefixes. AdamW, a linear warm-up then a constant
+learning rate (so a run of ``N`` steps is the first ``N`` steps of any longer run), gradients
+clipped at 1. The model's initial weights come from ``torch.manual_seed(seed)`` and every draw of
+the data from numpy generators seeded by the step, so the same recipe, code and thread count give
+the same weights, bit for bit (the first steps' losses and data hash are recorded to check it).
+The data hash is the sha256 of the steps' own sha256 digests, in order.
+
+A run can keep checkpoints (``checkpoint_dir``): every ``checkpoint_every`` steps the weights,
+the optimiser's state, the losses and the step digests, from which an interrupted run resumes
+to the same result; and a loadable model directory ``step-NNNNNN`` to evaluate.
 
 Where the model starts, on the held-out problems every ``llm_grpo`` cell is evaluated on
 (:mod:`~entropy_gym.agents.llm.rl.heldout`), is measured by sampling at temperature 1 through
@@ -22,10 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -78,12 +83,21 @@ class Recipe:
 
 @dataclass
 class PretrainLog:
-    """What a run reports: per-step losses, the data hash, seconds, and the recorded prefix."""
+    """What a run reports: per-step losses and data digests, the data hash, seconds."""
 
     losses: list[float] = field(default_factory=list)
-    data_sha256: str = ""
-    first_data_sha256: str = ""
+    digests: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def data_sha256(self) -> str:
+        """sha256 of every step's data digest, in order."""
+        return hashlib.sha256("".join(self.digests).encode()).hexdigest()
+
+    @property
+    def first_data_sha256(self) -> str:
+        """The same over the first :data:`RECORDED_STEPS` steps."""
+        return hashlib.sha256("".join(self.digests[:RECORDED_STEPS]).encode()).hexdigest()
 
 
 #: Held-out problems kept out of the demonstrations (the first this many of the fixed list).
@@ -155,10 +169,12 @@ class Corpus:
         return out
 
 
-def _digest(trajectories: Sequence[Any], sha: Any) -> None:
+def _digest(trajectories: Sequence[Any]) -> str:
+    sha = hashlib.sha256()
     for t in trajectories:
         for turn in t.turns:
             sha.update(np.asarray(turn.prompt + turn.reply, dtype=np.int32).tobytes())
+    return sha.hexdigest()
 
 
 @contextlib.contextmanager
@@ -175,25 +191,28 @@ def torch_threads(count: int) -> Iterator[None]:
 
 
 def learning_rate(recipe: Recipe, step: int) -> float:
-    """Linear warm-up over ``warmup`` steps, then cosine decay to a tenth at the last step."""
+    """Linear warm-up over ``warmup`` steps, then constant."""
     if step < recipe.warmup:
         return recipe.learning_rate * (step + 1) / recipe.warmup
-    progress = (step - recipe.warmup) / max(1, recipe.steps - recipe.warmup)
-    return recipe.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+    return recipe.learning_rate
 
 
 def pretrain(
     recipe: Recipe,
     steps: int | None = None,
     progress: Callable[[int, float], None] | None = None,
+    checkpoint_dir: Path | None = None,
+    checkpoint_every: int = 100,
 ) -> tuple[Any, Any, PretrainLog]:
-    """Train ``recipe`` for ``steps`` (default: all) steps: ``(model, tokenizer, log)``."""
+    """Train ``recipe`` for ``steps`` (default: all) steps: ``(model, tokenizer, log)``; with a
+    ``checkpoint_dir``, resume from its checkpoint and keep one (module docstring)."""
     import torch
 
     from entropy_gym.agents.llm.micro.architecture import build_model
     from entropy_gym.agents.llm.micro.tokenizer import build_tokenizer
     from entropy_gym.agents.llm.rl.objective import pack
 
+    total = recipe.steps if steps is None else steps
     with torch_threads(recipe.threads):
         tokenizer = build_tokenizer()
         model = build_model(recipe.size, tokenizer, recipe.seed)
@@ -206,14 +225,13 @@ def pretrain(
             weight_decay=recipe.weight_decay,
         )
         log = PretrainLog()
-        sha, first = hashlib.sha256(), hashlib.sha256()
+        if checkpoint_dir is not None:
+            _resume(Path(checkpoint_dir), recipe, model, optimiser, log, total)
         started = time.perf_counter()
         model.train()
-        for step in range(recipe.steps if steps is None else steps):
+        for step in range(len(log.losses), total):
             trajectories = corpus.trajectories(step)
-            _digest(trajectories, sha)
-            if step < RECORDED_STEPS:
-                _digest(trajectories, first)
+            log.digests.append(_digest(trajectories))
             loss = demonstration_loss(model, pack(trajectories, chat.pad_id), recipe, chat.pad_id)
             for group in optimiser.param_groups:
                 group["lr"] = learning_rate(recipe, step)
@@ -224,10 +242,83 @@ def pretrain(
             log.losses.append(float(loss.detach()))
             if progress is not None:
                 progress(step, log.losses[-1])
-        log.data_sha256, log.first_data_sha256 = sha.hexdigest(), first.hexdigest()
-        log.seconds = time.perf_counter() - started
+            if checkpoint_dir is not None and (step + 1) % checkpoint_every == 0:
+                log.seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                _checkpoint(Path(checkpoint_dir), recipe, model, tokenizer, optimiser, log)
+        log.seconds += time.perf_counter() - started
         model.eval()
         return model, tokenizer, log
+
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def _checkpoint(
+    directory: Path, recipe: Recipe, model: Any, tokenizer: Any, optimiser: Any, log: PretrainLog
+) -> None:
+    """Write the resumable state atomically, and a model directory of this step."""
+    import torch
+
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {
+        "recipe": recipe.to_dict(),
+        "model": model.state_dict(),
+        "optimiser": optimiser.state_dict(),
+        "losses": list(log.losses),
+        "digests": list(log.digests),
+        "seconds": log.seconds,
+    }
+    tmp = directory / (CHECKPOINT + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(directory / CHECKPOINT)
+    snapshot = directory / f"step-{len(log.losses):06d}"
+    model.save_pretrained(snapshot)
+    tokenizer.save_pretrained(snapshot)
+    (snapshot / "seconds.txt").write_text(f"{log.seconds:.1f}\n")
+
+
+def _same_recipe(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal but for ``steps`` (the learning rate does not depend on the run's length)."""
+    return {k: v for k, v in a.items() if k != "steps"} == {
+        k: v for k, v in b.items() if k != "steps"
+    }
+
+
+def _resume(
+    directory: Path,
+    recipe: Recipe,
+    model: Any,
+    optimiser: Any,
+    log: PretrainLog,
+    total: int,
+) -> None:
+    """Continue from ``directory``'s checkpoint; a checkpoint past ``total`` steps gives the
+    run's state at ``total`` from its snapshot there (the optimiser's is not needed)."""
+    import torch
+    from safetensors.torch import load_file
+
+    path = directory / CHECKPOINT
+    if not path.is_file():
+        return
+    state = torch.load(path, weights_only=False)
+    if not _same_recipe(state["recipe"], recipe.to_dict()):
+        raise ValueError(f"{path} was written by another recipe; use another checkpoint directory")
+    done = len(state["losses"])
+    if done > total:
+        snapshot = directory / f"step-{total:06d}"
+        if not snapshot.is_dir():
+            raise ValueError(f"{directory} has no snapshot at step {total} to finish from")
+        weights = load_file(str(snapshot / "model.safetensors"))
+        model.load_state_dict(weights, strict=False)
+        model.tie_weights()
+        state["losses"], state["digests"] = state["losses"][:total], state["digests"][:total]
+        state["seconds"] = float((snapshot / "seconds.txt").read_text())
+    else:
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+    log.losses, log.digests = list(state["losses"]), list(state["digests"])
+    log.seconds = float(state["seconds"])
 
 
 def demonstration_loss(model: Any, rollout: Any, recipe: Recipe, pad_id: int) -> Any:
