@@ -727,6 +727,102 @@ def cmd_east_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the micro models: size, tokenizer, where each starts on every task, provenance."""
+    from entropy_gym.agents.llm.micro.catalog import describe_models
+
+    models = describe_models()
+    if args.json:
+        print(json.dumps(models, indent=1))
+        return 0
+    rows = []
+    for m in models:
+        start = m["start"] or {}
+        tasks = "; ".join(
+            f"{task} {r.get('success', float('nan')):.2f} ({r.get('token_entropy', 0):.2f} nats)"
+            for task, r in start.items()
+        )
+        prov = m["provenance"]
+        commit = (prov.get("commit") or "-")[:10] + ("+dirty" if prov.get("dirty") else "")
+        rows.append(
+            [
+                m["name"],
+                m["size"],
+                f"{m['parameters'] / 1e6:.2f}M" if m["parameters"] else "-",
+                "chars (106)" if m["tokenizer"] else "-",
+                tasks if m["trained"] else "not trained",
+                commit,
+                (prov.get("data_sha256") or "-")[:12],
+            ]
+        )
+    _print_table(
+        rows,
+        ["name", "size", "params", "tokenizer", "start success (token entropy)", "commit", "data"],
+    )
+    print(
+        "\n`entropy-gym models --json` prints the full provenance; pretrain with "
+        "`entropy-gym models pretrain NAME`"
+    )
+    return 0
+
+
+def cmd_models_pretrain(args: argparse.Namespace) -> int:
+    """Pretrain a micro model from its recipe and save it with provenance."""
+    import time
+    from pathlib import Path
+
+    from entropy_gym.agents.llm.micro.build import pretrain_and_save
+    from entropy_gym.agents.llm.micro.catalog import RECIPES
+
+    if args.name not in RECIPES:
+        raise ConfigError(
+            f"micro model {args.name!r} is unknown; expected one of: {', '.join(RECIPES)}"
+        )
+    if args.steps is not None and args.steps < 1:
+        raise ConfigError(f"--steps must be an integer >= 1, got {args.steps}")
+    total = args.steps or RECIPES[args.name].steps
+    started = time.perf_counter()
+
+    def progress(step: int, loss: float) -> None:
+        if step % 50 == 0 or step == total - 1:
+            elapsed = time.perf_counter() - started
+            print(f"step {step + 1}/{total}  loss {loss:.4f}  {elapsed:.0f} s", flush=True)
+
+    record = pretrain_and_save(
+        args.name,
+        Path(args.out) if args.out else None,
+        args.steps,
+        progress,
+        Path(args.checkpoints) if args.checkpoints else None,
+    )
+    print(
+        f"saved {args.name} ({record['parameters']} parameters), data {record['data_sha256'][:12]}"
+    )
+    for task, r in record["start"].items():
+        print(
+            f"  {task}: success {r.get('success', float('nan')):.3f}, valid {r['valid']:.3f}, "
+            f"token entropy {r['token_entropy']:.3f}, answer entropy "
+            f"{r.get('answer_entropy', float('nan')):.3f}"
+        )
+    return 0
+
+
+def _add_models_parser(sub: argparse._SubParsersAction) -> None:
+    models = sub.add_parser("models", help="list the micro models, or pretrain one")
+    models.add_argument("--json", action="store_true", help="print every model's record as JSON")
+    models.set_defaults(func=cmd_models)
+    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
+    p = models_sub.add_parser("pretrain", help="pretrain a micro model from its recipe")
+    p.add_argument("name", help="micro model name (see `entropy-gym models`)")
+    p.add_argument("--out", help="directory to write to (default: the shipped directory)")
+    p.add_argument("--steps", type=int, help="train only this many steps (default: the recipe's)")
+    p.add_argument(
+        "--checkpoints",
+        help="keep checkpoints in this directory every 100 steps and resume from them",
+    )
+    p.set_defaults(func=cmd_models_pretrain)
+
+
 #: The envs of the text-bandits suite: what ``east fit`` plays by default.
 SUITE_BANDIT_ENVS = ("TextBandit/Bernoulli-K5-hard-v0", "TextBandit/Gaussian-K5-v0")
 
@@ -831,6 +927,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_board_commands(sub)
     _add_east_parser(sub)
+    _add_models_parser(sub)
 
     return parser
 

@@ -5,6 +5,10 @@ The default model is SmolLM2-135M-Instruct, whose GGUF file ships inside the PyP
 through transformers parses its metadata in pure Python and takes about half a minute, so the
 first load converts it once to a safetensors directory in the cache, keyed by the file's
 sha256; later loads take seconds. Nothing is ever downloaded.
+
+The micro models (``micro-s``, ``micro-m``: :mod:`entropy_gym.agents.llm.micro`) are small
+Llama models pretrained inside the project and shipped in the package; their names resolve to
+their directories, recorded with the sha256 of their weights.
 """
 
 from __future__ import annotations
@@ -108,14 +112,27 @@ def _convert_default(target: Path) -> None:
 def resolve_model(model: str = DEFAULT_MODEL) -> ModelSource:
     """A loadable directory for ``model``: the default name, or any local HF model directory.
 
-    The default GGUF is verified against its sha256 and converted on first use.
+    The default GGUF is verified against its sha256 and converted on first use; a micro model's
+    name resolves to its shipped directory.
     """
+    from entropy_gym.agents.llm.micro.catalog import WEIGHTS, is_micro_model, model_dir
+
+    if is_micro_model(model):
+        directory = model_dir(model)
+        weights = directory / WEIGHTS
+        if not weights.is_file():
+            raise ModelUnavailable(
+                f"micro model {model!r} has no weights in {directory}; train them with "
+                f"`entropy-gym models pretrain {model}`"
+            )
+        digest = sha256_of(weights)
+        return ModelSource(directory=directory, model_id=f"{model}@{digest[:16]}", sha256=digest)
     if model != DEFAULT_MODEL:
         path = Path(model).expanduser()
         if not (path / "config.json").is_file():
             raise ModelUnavailable(
-                f"model {model!r} is neither {DEFAULT_MODEL!r} nor a local model directory "
-                "with a config.json"
+                f"model {model!r} is neither {DEFAULT_MODEL!r}, a micro model name, nor a local "
+                "model directory with a config.json"
             )
         return ModelSource(directory=path.resolve(), model_id=str(path.resolve()))
     gguf = default_gguf_path()

@@ -24,7 +24,18 @@ entropy of the sampled replies under the policy before the update), ``entropy_to
 20% highest-entropy tokens), ``covariance`` (mean centred covariance of token log-prob and
 advantage), ``kl`` (to the starting model, with ``track_kl`` or a KL term), ``response_length`` (tokens per
 reply), ``loss``, ``pg_loss``, ``clip_fraction``, ``grad_norm``, ``ent_coef``, and each
-intervention's own signals.
+intervention's own signals. From the update's own groups (:mod:`.metrics`, :mod:`.answers`):
+``solved`` (the share of episodes that solved their problem: success, or for a bandit finding the
+best arm), ``group_pass@k`` (k up to half the group size), ``answer_entropy`` (mean over groups
+of the entropy of the members' final answers), ``reward_std_within_group``,
+``zero_variance_groups`` (share of groups whose returns are all equal, which teach nothing),
+``tokens`` (generated this update) and ``tokens_total``.
+
+With ``heldout_problems > 0`` the policy is also evaluated on that many fixed held-out problems,
+``heldout_samples`` samples each (:mod:`.heldout`): before the first update (a record with
+``update`` 0), every ``heldout_every`` updates and after the last one, the ``heldout_*`` keys
+(pass@k for k = 1, 2, 4, ... up to ``heldout_samples / 2``, answer and token entropy, success)
+joining that update's record. The last record's ``heldout_*`` values are the cell's.
 """
 
 from __future__ import annotations
@@ -60,6 +71,12 @@ LORA_DEFAULTS: dict[str, Any] = {
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"llm_grpo {name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"llm_grpo {name} must be an integer >= 0, got {value!r}")
     return int(value)
 
 
@@ -101,6 +118,9 @@ class GRPOAgent(LocalLMAgent):
         max_grad_norm: float = 1.0,
         track_kl: bool = True,
         gradient_checkpointing: bool = True,
+        heldout_problems: int = 0,
+        heldout_samples: int = 64,
+        heldout_every: int = 0,
     ) -> None:
         if loss_type not in LOSS_TYPES:
             raise ConfigError(
@@ -139,7 +159,15 @@ class GRPOAgent(LocalLMAgent):
             max_grad_norm=_number("max_grad_norm", max_grad_norm, strict=True),
             track_kl=bool(track_kl),
             gradient_checkpointing=bool(gradient_checkpointing),
+            heldout_problems=_count("heldout_problems", heldout_problems),
+            heldout_samples=_positive_int("heldout_samples", heldout_samples),
+            heldout_every=_count("heldout_every", heldout_every),
         )
+        if heldout_samples < 2:
+            raise ConfigError(
+                f"llm_grpo heldout_samples must be at least 2 (pass@1 from 2 samples), "
+                f"got {heldout_samples!r}"
+            )
         self.model_name = model
         self.lora: dict[str, Any] | None = (
             {**LORA_DEFAULTS, **(dict(lora) if isinstance(lora, Mapping) else {})}
@@ -154,6 +182,9 @@ class GRPOAgent(LocalLMAgent):
         self.max_grad_norm = float(max_grad_norm)
         self.track_kl = bool(track_kl)
         self.gradient_checkpointing = bool(gradient_checkpointing)
+        self.heldout_problems, self.heldout_samples = int(heldout_problems), int(heldout_samples)
+        self.heldout_every = int(heldout_every)
+        self.tokens_total = 0
         self.policy: Any = None
         self.progress = 0.0
         self.updates = 0
@@ -207,7 +238,8 @@ class GRPOAgent(LocalLMAgent):
         self.generator = torch.Generator(device=device).manual_seed(self.seed)
         self.train_generator = torch.Generator(device=device).manual_seed(self.seed + 1)
         self.eval_generator = torch.Generator(device=device).manual_seed(self.seed + 2)
-        self.progress, self.updates = 0.0, 0
+        self.heldout_generator = torch.Generator(device=device).manual_seed(self.seed + 3)
+        self.progress, self.updates, self.tokens_total = 0.0, 0, 0
 
     def _autocast(self) -> AbstractContextManager[Any]:
         """bf16 autocast on CUDA (master weights stay fp32); nothing on the CPU."""
@@ -281,15 +313,25 @@ class GRPOAgent(LocalLMAgent):
             )
         assert self.lm is not None
         tracker = BudgetTracker(budget)
-        runner = EpisodeRunner(
-            make_env,
-            self.lm.chat_ids,
-            self._reply,
-            stop_ids=self._stop_ids(),
-            pad_id=self.language_model.pad_id,
-        )
+
+        def new_runner() -> EpisodeRunner:
+            assert self.lm is not None
+            return EpisodeRunner(
+                make_env,
+                self.lm.chat_ids,
+                self._reply,
+                stop_ids=self._stop_ids(),
+                pad_id=self.language_model.pad_id,
+            )
+
+        runner = new_runner()
+        heldout = new_runner() if self.heldout_problems else None
+        evaluated_at = -1
         progress = TrainingProgress(self.name)
         try:
+            if heldout is not None and self.updates == 0:
+                self.log_telemetry({"update": 0, **self._heldout(heldout)})
+                evaluated_at = 0
             while not tracker.exhausted:
                 plan = self.plan
                 for iv in self.interventions_at("rollout_plan"):
@@ -309,11 +351,38 @@ class GRPOAgent(LocalLMAgent):
                 tracker.steps += sum(len(t.turns) for t in trajectories)
                 self._update(trajectories, plan, tracker, sample_s)
                 self.progress = tracker.progress
+                done = tracker.exhausted
+                due = self.heldout_every and self.updates % self.heldout_every == 0
+                if heldout is not None and (due or done):
+                    self._telemetry[-1].update(self._heldout(heldout))
+                    evaluated_at = self.updates
                 last = self._telemetry[-1]
                 shown = ("return", "entropy", "loss")
                 progress.update(self.progress, {k: last[k] for k in shown if k in last})
+            if heldout is not None and evaluated_at != self.updates:
+                self._telemetry[-1].update(self._heldout(heldout))
         finally:
             runner.close()
+            if heldout is not None:
+                heldout.close()
+
+    def _heldout(self, runner: Any) -> dict[str, float]:
+        """The ``heldout_*`` record of the current policy (:mod:`.heldout`)."""
+        from entropy_gym.agents.llm.rl.heldout import heldout_seeds, play_heldout, summarise
+
+        self.policy.eval()
+        started = time.perf_counter()
+        with self._autocast():
+            problems = play_heldout(
+                runner,
+                self.policy,
+                heldout_seeds(self.heldout_problems),
+                self.heldout_samples,
+                self.plan.max_new_tokens,
+                self.heldout_generator,
+                self._logits_hook,
+            )
+        return {**summarise(problems), "heldout_s": time.perf_counter() - started}
 
     def _update(
         self, trajectories: list[Any], plan: RolloutPlan, tracker: Any, sample_s: float
@@ -355,6 +424,8 @@ class GRPOAgent(LocalLMAgent):
         rewards = rollout.rewards.tolist()
         successes = [t.metrics["success"] for t in trajectories if "success" in t.metrics]
         replies = [len(turn.reply) for t in trajectories for turn in t.turns]
+        generated = sum(replies)
+        self.tokens_total += generated
         self.updates += 1
         self.log_telemetry(
             {
@@ -365,6 +436,9 @@ class GRPOAgent(LocalLMAgent):
                 **({"success": float(np.mean(successes))} if successes else {}),
                 "response_length": float(np.mean(replies)) if replies else 0.0,
                 "turns": float(np.mean([len(t.turns) for t in trajectories])),
+                **group_metrics(trajectories),
+                "tokens": float(generated),
+                "tokens_total": float(self.tokens_total),
                 **stats,
                 "sample_s": sample_s,
                 "update_s": time.perf_counter() - started,
@@ -532,3 +606,31 @@ class GRPOAgent(LocalLMAgent):
         acc["covariance"] = acc.get("covariance", 0.0) + float(
             centred_covariance(log_prob, adv).sum()
         )
+
+
+def group_metrics(trajectories: list[Any]) -> dict[str, float]:
+    """The update's group measures (module docstring): spread of returns within groups, share
+    of zero-variance groups, answer entropy, and where episodes know it, ``solved`` and
+    ``group_pass@k``."""
+    from entropy_gym.agents.llm.rl.metrics import (
+        answer_entropy,
+        group_reward_stats,
+        ks_up_to,
+        mean_pass_at_k,
+    )
+
+    groups: dict[int, list[Any]] = {}
+    for t in trajectories:
+        groups.setdefault(t.group, []).append(t)
+    out = group_reward_stats([t.reward for t in trajectories], [t.group for t in trajectories])
+    answers = [[t.answer for t in members if t.answer is not None] for members in groups.values()]
+    if all(answers):
+        out["answer_entropy"] = float(np.mean([answer_entropy(a) for a in answers]))
+    if all(t.solved is not None for t in trajectories):
+        solved = [[bool(t.solved) for t in members] for members in groups.values()]
+        out["solved"] = float(np.mean([s for members in solved for s in members]))
+        size = min(len(members) for members in solved)
+        if size >= 2:
+            for k, value in mean_pass_at_k(solved, ks_up_to(size)).items():
+                out[f"group_pass@{k}"] = value
+    return out

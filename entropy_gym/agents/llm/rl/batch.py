@@ -69,12 +69,16 @@ class Turn:
 
 @dataclass
 class Trajectory:
-    """One sample of a group: a whole episode, every turn of it, and its return."""
+    """One sample of a group: a whole episode, every turn of it, and its return; ``answer``
+    and ``solved`` as :mod:`~entropy_gym.agents.llm.rl.answers` reads them (``None`` where
+    the env tells nothing of the kind)."""
 
     group: int
     turns: list[Turn] = field(default_factory=list)
     reward: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)
+    answer: str | None = None
+    solved: bool | None = None
 
     @property
     def tokens(self) -> int:

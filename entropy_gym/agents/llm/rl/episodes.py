@@ -13,6 +13,7 @@ A turn's prompt is the env's observation as the user message of the model's chat
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 
 from entropy_gym.agents.base import ConfigError
+from entropy_gym.agents.llm.rl.answers import AnswerTracker
 from entropy_gym.agents.llm.rl.batch import RolloutPlan, Trajectory, Turn
 from entropy_gym.agents.llm.rl.sampling import LogitsHook, sample
 
@@ -69,6 +71,7 @@ class EpisodeRunner:
         n = plan.groups * plan.group_size
         envs = self.envs(n)
         trajectories = [Trajectory(group=i // plan.group_size) for i in range(n)]
+        self._answers = [AnswerTracker() for _ in range(n)]
         obs: list[str | None] = [None] * n
         for i, env in enumerate(envs):
             obs[i], _ = env.reset(seed=int(seeds[i // plan.group_size]))
@@ -113,6 +116,9 @@ class EpisodeRunner:
                 )
                 next_obs, reward, terminated, truncated, info = envs[i].step(text)
                 trajectories[i].reward += float(reward)
+                tracker = self._answers[i]
+                tracker.step(text, info, bool(terminated or truncated), bool(terminated))
+                trajectories[i].answer, trajectories[i].solved = tracker.result()
                 if terminated or truncated:
                     obs[i] = None
                     trajectories[i].metrics = {
@@ -163,6 +169,9 @@ class EpisodeRunner:
                 trajectories[m].turns = list(trajectories[lead].turns)
                 trajectories[m].reward = trajectories[lead].reward
                 trajectories[m].metrics = dict(trajectories[lead].metrics)
+                trajectories[m].answer = trajectories[lead].answer
+                trajectories[m].solved = trajectories[lead].solved
+                self._answers[m] = copy.deepcopy(self._answers[lead])
                 if state is None:
                     obs[m] = None
                 else:

@@ -116,15 +116,15 @@ def token_logprobs(
     """``(log_prob, entropy, logits, mask)`` of the generated tokens of ``rows`` (row-major):
     the log-probability of each token and the exact entropy of its distribution (both
     ``(tokens,)``), the logits after the ``logits`` hook, and the ``(len(rows), length)``
-    response mask they are read at. ``shared_prefix`` runs rows with the same prompt as one
-    packed sequence (:mod:`.packing`); otherwise each row is its own sequence."""
+    response mask they are read at. ``shared_prefix`` runs rows that share a long prompt prefix
+    as one packed sequence (:mod:`.packing`); otherwise each row is its own sequence."""
     if not shared_prefix:
         logits, mask = response_logits(model, rollout, rows, logits_hook)
         targets = rollout.input_ids[rows][:, : mask.shape[1]][mask]
     else:
-        from entropy_gym.agents.llm.rl.packing import pack_rows, packed_logits
+        from entropy_gym.agents.llm.rl.packing import attention_scale, pack_rows, packed_logits
 
-        packed = pack_rows(rollout, rows, pad_id)
+        packed = pack_rows(rollout, rows, pad_id, attention_scale(model))
         logits = packed_logits(model, packed)
         if logits_hook is not None:
             logits = logits_hook(logits)

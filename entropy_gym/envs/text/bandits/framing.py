@@ -4,6 +4,11 @@ A framing changes only words, never the task, so an agent's behaviour can be com
 framings (the in-context exploration literature varies exactly this: buttons vs adverts).
 Labels are short words that common tokenizers keep as one token after "Answer:" (letters,
 digits, colour names); LLM agents read their action distribution from those tokens.
+
+``compact`` is the terse layout for character-level micro models, whose cost grows with every
+character: one line of rules, one short line per arm, no prose (see
+:class:`~entropy_gym.envs.text.bandits.prompt.PromptWriter`). Its words below only name things
+in messages; the layout is the prompt writer's.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class Framing:
     choice: str  # {label}: "button C"
     chosen_verb: str  # "pressed": summary lines read "button C: pressed 4 times"
     question: str
+    compact: bool = False
 
 
 FRAMINGS: dict[str, Framing] = {
@@ -129,6 +135,22 @@ FRAMINGS: dict[str, Framing] = {
             choice="{label} machine",
             chosen_verb="played",
             question="Which machine do you play?",
+        ),
+        Framing(
+            name="compact",
+            labels=tuple(string.ascii_uppercase),
+            arm="arm",
+            scene="Arms {labels}",
+            bernoulli_rule="rewards 0/1",
+            gaussian_rule="real rewards",
+            switch_rule="Arms may change.",
+            goal="{horizon} pulls.",
+            hint="Explore, then exploit.",
+            step_word="Pull",
+            choice="{label}",
+            chosen_verb="pulled",
+            question="",
+            compact=True,
         ),
     )
 }

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 
-from entropy_gym.envs.text.reasoning.problems import DIFFICULTIES, KINDS, Problem
+from entropy_gym.envs.text.reasoning.problems import DIFFICULTIES, FRAMINGS, KINDS, Problem
 
 #: Replies up to this length are in the action space.
 MAX_REPLY_CHARS = 4096
@@ -24,6 +24,9 @@ CHARSET = string.printable
 
 class ReasoningEnv(gym.Env[str, str]):
     """A single-turn verifiable-reward task (``Reasoning/<Kind>-<difficulty>-v0``).
+
+    ``framing="compact"`` asks the same problems in the fewest characters (``3 + 4 * 5 =``);
+    the draws, the verifier and the rewards are those of the ``standard`` framing.
 
     >>> import gymnasium as gym
     >>> import entropy_gym  # noqa: F401  (registers the ids)
@@ -46,10 +49,15 @@ class ReasoningEnv(gym.Env[str, str]):
     metadata = {"render_modes": ["ansi"]}
 
     #: Keyword arguments an id accepts (``kind`` and ``difficulty`` come from the id itself).
-    KWARGS: ClassVar[tuple[str, ...]] = ("render_mode",)
+    KWARGS: ClassVar[tuple[str, ...]] = ("render_mode", "framing")
 
     def __init__(
-        self, kind: str, difficulty: str, render_mode: str | None = None, **unknown: Any
+        self,
+        kind: str,
+        difficulty: str,
+        render_mode: str | None = None,
+        framing: str = "standard",
+        **unknown: Any,
     ) -> None:
         if unknown:
             name = sorted(unknown)[0]
@@ -68,7 +76,12 @@ class ReasoningEnv(gym.Env[str, str]):
             )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not supported; expected 'ansi'")
+        if framing not in FRAMINGS:
+            raise ValueError(
+                f"reasoning framing {framing!r} is unknown; expected one of {FRAMINGS}"
+            )
         self.kind, self.difficulty, self.render_mode = kind, difficulty, render_mode
+        self.framing = framing
         self.generator = KINDS[kind](difficulty)
         self.observation_space = gym.spaces.Text(max_length=1024, min_length=1, charset=CHARSET)
         self.action_space = gym.spaces.Text(
@@ -82,7 +95,7 @@ class ReasoningEnv(gym.Env[str, str]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
         super().reset(seed=seed)
-        self._problem = self.generator.generate(self.np_random)
+        self._problem = self.generator.generate(self.np_random, self.framing)
         self._done = False
         self._last = self._problem.question
         return self._problem.question, {"kind": self.kind, "difficulty": self.difficulty}
@@ -132,5 +145,6 @@ class ReasoningEnv(gym.Env[str, str]):
             "operands": level.operands,
             "range": [level.low, level.high],
             "operators": level.operators,
+            "framing": self.framing,
             "single_turn": True,
         }

@@ -4,6 +4,11 @@
 exactly once, with ``+ - * /`` into an expression equal to the target (the target is built from
 a random expression over the numbers, so every problem has a solution). Difficulty sets the
 number of operands, their range and, for Arithmetic, the operators and parentheses.
+
+Two framings tell the same problem (the same draws from the generator, the same verifier):
+``standard`` asks in full sentences; ``compact`` states only the facts (``3 + 4 * 5 =``,
+``Make 23 from 3, 4, 5.``), for character-level micro models whose cost grows with every
+character of the prompt.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from entropy_gym.envs.text.reasoning.verify import (
 )
 
 DIFFICULTIES = ("easy", "medium", "hard")
+FRAMINGS = ("standard", "compact")
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,9 @@ class Kind:
         expression = _expression(rng, numbers, level)
         return numbers, expression, int(evaluate(expression)[0])
 
-    def generate(self, rng: np.random.Generator) -> Problem:
+    def generate(self, rng: np.random.Generator, framing: str = "standard") -> Problem:
+        """A problem drawn from ``rng``, its question told in ``framing`` (the draws do not
+        depend on the framing)."""
         raise NotImplementedError
 
 
@@ -96,12 +104,15 @@ class Arithmetic(Kind):
         "hard": Level(operands=4, low=2, high=30, operators="+-*", parentheses=True),
     }
 
-    def generate(self, rng: np.random.Generator) -> Problem:
+    def generate(self, rng: np.random.Generator, framing: str = "standard") -> Problem:
         _, expression, value = self.draw(rng)
-        question = (
-            f"What is {expression}?\n"
-            "Think briefly, then give the result on the last line as: Answer: <integer>"
-        )
+        if framing == "compact":
+            question = f"{expression} ="
+        else:
+            question = (
+                f"What is {expression}?\n"
+                "Think briefly, then give the result on the last line as: Answer: <integer>"
+            )
         return Problem(self.name, question, f"Answer: {value}", value)
 
 
@@ -116,17 +127,20 @@ class Countdown(Kind):
         "hard": Level(operands=4, low=1, high=25, operators="+-*", parentheses=True),
     }
 
-    def generate(self, rng: np.random.Generator) -> Problem:
+    def generate(self, rng: np.random.Generator, framing: str = "standard") -> Problem:
         numbers, expression, value = self.draw(rng)
         while value <= 0:  # a positive target; at most a few draws in practice
             numbers, expression, value = self.draw(rng)
         shown = sorted(numbers)
         listed = ", ".join(map(str, shown))
-        question = (
-            f"Using the numbers {listed}, each exactly once, and the operations + - * /, "
-            f"write an expression that equals {value}.\n"
-            "Give the expression on the last line as: Answer: <expression>"
-        )
+        if framing == "compact":
+            question = f"Make {value} from {listed}."
+        else:
+            question = (
+                f"Using the numbers {listed}, each exactly once, and the operations + - * /, "
+                f"write an expression that equals {value}.\n"
+                "Give the expression on the last line as: Answer: <expression>"
+            )
         return Problem(self.name, question, f"Answer: {expression}", value, tuple(shown))
 
 

@@ -6,6 +6,10 @@ thought around the call is fine). :func:`format_call` writes the canonical form 
 conversation echoes and that ``info["admissible_actions"]`` lists, so a listed call can be sent
 back verbatim. Every way a reply can be wrong raises :class:`CallError` with the message the env
 returns as the tool result; nothing here raises anything else.
+
+The compact framing of tool tasks also reads a terse syntax, ``NAME`` or ``NAME VALUE`` or
+``NAME VALUE1, VALUE2`` on the reply's first line (:func:`parse_compact_call`; a reply that
+starts with ``{`` is still read as JSON), and echoes calls that way (:func:`compact_call_text`).
 """
 
 from __future__ import annotations
@@ -154,3 +158,38 @@ def parse_call(reply: str, tools: dict[str, Tool]) -> tuple[Tool, tuple[str, ...
     if missing:
         raise CallError(f"{tool.signature} is missing argument(s) {', '.join(map(repr, missing))}")
     return tool, tuple(_as_string(k, args[k]) for k in wanted)
+
+
+#: Separator of the values of a compact call with two or more parameters.
+COMPACT_SEPARATOR = ", "
+
+
+def compact_call_text(tool: Tool, *values: str) -> str:
+    """The compact text of a call: ``ls``, ``cd alpha``, ``get P-1234, employer``."""
+    return " ".join([tool.name, COMPACT_SEPARATOR.join(values)]) if values else tool.name
+
+
+def parse_compact_call(reply: str, tools: dict[str, Tool]) -> tuple[Tool, tuple[str, ...]]:
+    """The tool and values of a compact call (see the module docstring); a reply that starts
+    with ``{`` is parsed as JSON by :func:`parse_call`. Raises :class:`CallError`."""
+    text = reply.strip()
+    if text.startswith("{"):
+        return parse_call(text, tools)
+    line = text.split("\n", 1)[0].strip()
+    if not line:
+        raise CallError("empty reply; call a tool as: NAME or NAME VALUE or NAME VALUE1, VALUE2")
+    name, _, rest = line.partition(" ")
+    tool = tools.get(name)
+    if tool is None:
+        raise CallError(f"unknown tool {name!r}; the tools are: {', '.join(tools)}")
+    rest = rest.strip()
+    wanted = len(tool.params)
+    if wanted == 0:
+        if rest:
+            raise CallError(f"{tool.name} takes no arguments, got {rest[:40]!r}")
+        return tool, ()
+    values = (rest,) if wanted == 1 else tuple(v.strip() for v in rest.split(","))
+    if len(values) != wanted or not all(values):
+        shape = COMPACT_SEPARATOR.join(p.name for p in tool.params)
+        raise CallError(f"{tool.name} needs {wanted} value(s): {tool.name} {shape}")
+    return tool, values

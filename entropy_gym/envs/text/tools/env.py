@@ -12,6 +12,11 @@ milestones (the steps of the solution that reveal what the next step needs) is r
 episode pays at most ``1 + progress_bonus``. The episode ends on the final call
 (``terminated``) or after ``max_turns`` calls (``truncated``).
 
+``framing="compact"`` tells the same episode tersely for character-level micro models (no
+system prompt, the task shortened by its family, calls echoed as ``> cd alpha``, and replies
+read in that syntax as well as in JSON; :mod:`~entropy_gym.envs.text.tools.transcript`): the
+world, the tools, the rewards and the checks are those of the ``standard`` framing.
+
 The observation is bounded: the header is at most ``len(system prompt) + max_task_chars``; each
 turn echoes at most ``MAX_CALL_CHARS`` of the call and ``max_result_chars`` of the result (a
 longer result is cut with a visible ``...[truncated N chars]`` mark); so the ``Text`` space's
@@ -27,12 +32,21 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.envs.text.tools.calls import CallError, call_text, parse_call
+from entropy_gym.envs.text.tools.calls import (
+    CallError,
+    call_text,
+    compact_call_text,
+    parse_call,
+    parse_compact_call,
+)
 from entropy_gym.envs.text.tools.catalog import FAMILIES
 from entropy_gym.envs.text.tools.family import Episode, Family, ToolError
 from entropy_gym.envs.text.tools.transcript import (
     CHARSET,
+    COMPACT_MARKS,
     clip,
+    compact_header,
+    compact_turn,
     guard_lines,
     header,
     one_line,
@@ -45,6 +59,7 @@ MAX_CALL_CHARS = 300
 #: ``max_length`` of the action space: replies up to this length are in the space.
 MAX_REPLY_CHARS = 4096
 REWARD_MODES = ("sparse", "shaped")
+FRAMINGS = ("standard", "compact")
 
 SYSTEM_TEMPLATE = """\
 You solve a task by calling tools, one call per turn. {world}
@@ -77,6 +92,7 @@ class ToolTaskState:
     success: bool
     admissible: tuple[str, ...]
     rng_state: dict[str, Any]
+    framing: str = "standard"
 
 
 class ToolTaskEnv(gym.Env[str, str]):
@@ -89,6 +105,7 @@ class ToolTaskEnv(gym.Env[str, str]):
         reward_mode: ``sparse`` or ``shaped``.
         progress_bonus: total milestone bonus of the shaped reward.
         max_result_chars: longest tool result shown; longer ones are cut with a mark.
+        framing: ``standard`` or ``compact`` (the same task told tersely, see the module).
         render_mode: None or ``ansi`` (``render()`` returns the conversation).
         **family_params: overrides of the difficulty's parameters (e.g. ``hops=5``).
 
@@ -123,6 +140,7 @@ class ToolTaskEnv(gym.Env[str, str]):
         reward_mode: str = "sparse",
         progress_bonus: float = 0.5,
         max_result_chars: int = 1000,
+        framing: str = "standard",
         render_mode: str | None = None,
         **family_params: int,
     ) -> None:
@@ -146,6 +164,10 @@ class ToolTaskEnv(gym.Env[str, str]):
             raise ValueError(
                 f"max_result_chars must be an integer >= 100, got {max_result_chars!r}"
             )
+        if framing not in FRAMINGS:
+            raise ValueError(
+                f"tool-task framing {framing!r} is unknown; expected one of {FRAMINGS}"
+            )
         if render_mode not in (None, "ansi"):
             raise ValueError(f"render_mode {render_mode!r} is unknown; expected None or 'ansi'")
         self.max_turns = int(max_turns)
@@ -153,6 +175,8 @@ class ToolTaskEnv(gym.Env[str, str]):
         self.progress_bonus = float(progress_bonus)
         self.max_result_chars = int(max_result_chars)
         self.render_mode = render_mode
+        self.framing = framing
+        self._marks = COMPACT_MARKS if framing == "compact" else "["
         self._config = (family, difficulty, tuple(sorted(self.family.params.items())))
 
         tools = "\n".join(f"- {t.signature}: {t.description}" for t in self.family.tools)
@@ -192,7 +216,11 @@ class ToolTaskEnv(gym.Env[str, str]):
         self._done = False
         self._success = False
         self._admissible = episode.admissible()
-        self._obs = header(self.system_prompt, guard_lines(episode.task), self._admissible)
+        if self.framing == "compact":
+            task = guard_lines(self.family.compact_task(episode.task), self._marks)
+            self._obs = compact_header(task, [self._compact(c) for c in self._admissible])
+        else:
+            self._obs = header(self.system_prompt, guard_lines(episode.task), self._admissible)
         if len(self._obs) > self._header_max:  # pragma: no cover - the tests generate many seeds
             raise RuntimeError(
                 f"{self.family.name} generated a task longer than max_task_chars "
@@ -217,9 +245,13 @@ class ToolTaskEnv(gym.Env[str, str]):
         echo = ""
         try:
             reply = self._reply_text(action)
-            tool, values = parse_call(reply, self.family.tool_map)
+            if self.framing == "compact":
+                tool, values = parse_compact_call(reply, self.family.tool_map)
+                echo = compact_call_text(tool, *values)
+            else:
+                tool, values = parse_call(reply, self.family.tool_map)
+                echo = call_text(tool, *values)
             tool_name = tool.name
-            echo = call_text(tool, *values)
             outcome = self._episode.call(tool, values)
             result = outcome.result
         except (CallError, ToolError) as err:
@@ -228,8 +260,11 @@ class ToolTaskEnv(gym.Env[str, str]):
             self._invalid += 1
             if not echo:  # not even parsed: echo the raw reply, made safe for its line
                 echo = one_line(action if isinstance(action, str) else repr(action), MAX_CALL_CHARS)
-        result, cut = clip(guard_lines(result), self.max_result_chars)
-        self._obs += turn(self._turn, echo, result)
+        result, cut = clip(guard_lines(result, self._marks), self.max_result_chars)
+        if self.framing == "compact":
+            self._obs += compact_turn(echo, result)
+        else:
+            self._obs += turn(self._turn, echo, result)
 
         reward = 0.0
         if (
@@ -278,6 +313,7 @@ class ToolTaskEnv(gym.Env[str, str]):
             "reward_mode": self.reward_mode,
             "progress_bonus": self.progress_bonus,
             "max_result_chars": self.max_result_chars,
+            "framing": self.framing,
         }
 
     def episode_metrics(self) -> dict[str, float]:
@@ -318,6 +354,7 @@ class ToolTaskEnv(gym.Env[str, str]):
             success=self._success,
             admissible=tuple(self._admissible),
             rng_state=self.np_random.bit_generator.state,
+            framing=self.framing,
         )
 
     def set_state(self, state: ToolTaskState) -> None:
@@ -330,6 +367,11 @@ class ToolTaskEnv(gym.Env[str, str]):
                 f"{dict(state.config[2])}; this env is {self._config[0]}-{self._config[1]} "
                 f"with {dict(self._config[2])}"
             )
+        if state.framing != self.framing:
+            raise ValueError(
+                f"state was saved by an env of the {state.framing} framing; this env's is "
+                f"{self.framing}"
+            )
         self._episode = state.episode.fork()
         self._obs = state.observation
         self._turn = state.turn
@@ -341,6 +383,11 @@ class ToolTaskEnv(gym.Env[str, str]):
         self.np_random.bit_generator.state = state.rng_state
 
     # -- helpers ---------------------------------------------------------------------------
+    def _compact(self, call: str) -> str:
+        """A canonical (JSON) call in the compact syntax."""
+        tool, values = parse_call(call, self.family.tool_map)
+        return compact_call_text(tool, *values)
+
     def _reply_text(self, action: Any) -> str:
         """The reply as text: a string as is; an integer picks from the admissible calls."""
         if isinstance(action, str):

@@ -126,6 +126,11 @@ class Family(ABC):
     def oracle_call(cls, transcript: Transcript) -> str:
         """The next call of the optimal plan, read from the conversation alone."""
 
+    def compact_task(self, task: str) -> str:
+        """The task in the compact framing: the same facts in fewer characters (families
+        shorten their fixed wording; the default keeps the task as it is)."""
+        return task
+
     def info(self) -> Mapping[str, Any]:
         """Family facts for ``task_info()``."""
         return {"family": self.name, "difficulty": self.difficulty, "params": dict(self.params)}

@@ -316,6 +316,14 @@ class FileTree(Family):
     )
     _CODE = re.compile(r"Access code: (\S+)")
 
+    _TASK_HEAD = (
+        "Find the access code. Notes lead from one to the next; the last one holds the "
+        "access code. You start in /.\n"
+    )
+
+    def compact_task(self, task: str) -> str:
+        return task.replace(self._TASK_HEAD, "Find the access code.\n")
+
     @classmethod
     def oracle_call(cls, transcript: Transcript) -> str:
         cwd: Path = ()

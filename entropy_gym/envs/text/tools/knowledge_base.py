@@ -282,6 +282,18 @@ class KnowledgeBase(Family):
     _ATTR = re.compile(r"^Answer with the value of the field (\w+) of", re.M)
     _ID = re.compile(r"\b([PCL]-\d{4})\b")
 
+    def compact_task(self, task: str) -> str:
+        """``Kelmouth (city) > mayor > birth_year``: the start, the path, the attribute."""
+        start = re.search(r"^Start from the (\w+) named (.+)\.$", task, re.M)
+        path = self._PATH.search(task)
+        attr = self._ATTR.search(task)
+        if start is None or attr is None:
+            return task
+        steps = [f"{start.group(2)} ({start.group(1)})"]
+        steps += path.group(1).split(", ") if path else []
+        steps.append(attr.group(1))
+        return " > ".join(steps)
+
     @classmethod
     def oracle_call(cls, transcript: Transcript) -> str:
         start = cls._START.search(transcript.task).group(1)

@@ -18,6 +18,18 @@ printable and flattened to one line) when it did not parse. Results never start 
 ``[``, so the markers cannot be forged by content. :func:`parse_transcript` splits the text back
 into system prompt, task, first calls and turns; :func:`to_messages` turns it into chat messages
 (system, user, assistant, user, ...) for chat-template LLM agents.
+
+The ``compact`` framing (for character-level micro models) drops the system prompt and tells
+the rest tersely::
+
+    <the task, its fixed wording shortened by the family>
+    Calls: <the calls valid now, in the compact syntax, separated by "; ">
+    > <the call as the env read it>
+    <the tool's result>
+    > ...
+
+(:func:`compact_header`, :func:`compact_turn`). Its markers are as unforgeable: there, results
+never start a line with ``>`` either (``guard_lines(text, COMPACT_MARKS)``).
 """
 
 from __future__ import annotations
@@ -61,11 +73,16 @@ def one_line(text: str, limit: int) -> str:
     return clip(flat, limit)[0]
 
 
-def guard_lines(text: str) -> str:
-    """Indent any line of tool output that starts with ``[`` so it cannot look like a marker."""
+#: First characters of the compact framing's markers (``guard_lines`` indents lines so begun).
+COMPACT_MARKS = "[>"
+
+
+def guard_lines(text: str, marks: str = "[") -> str:
+    """Indent any line of tool output that starts with one of ``marks`` so it cannot look like
+    a marker."""
     text = printable(text)
-    if text.startswith("[") or "\n[" in text:
-        text = re.sub(r"(?m)^\[", " [", text)
+    if text.startswith(tuple(marks)) or any("\n" + m in text for m in marks):
+        text = re.sub(f"(?m)^([{re.escape(marks)}])", r" \1", text)
     return text
 
 
@@ -73,6 +90,16 @@ def header(system_prompt: str, task: str, first_calls: list[str]) -> str:
     """The opening of every conversation: system prompt, task, and the calls valid now."""
     calls = "\n".join(first_calls)
     return f"[system]\n{system_prompt}\n[task]\n{task}\n{FIRST_CALLS_HEADER}\n{calls}\n"
+
+
+def compact_header(task: str, first_calls: list[str]) -> str:
+    """The opening of a compact conversation: the task and the calls valid now."""
+    return f"{task}\nCalls: {'; '.join(first_calls)}\n"
+
+
+def compact_turn(call: str, result: str) -> str:
+    """One turn of a compact conversation."""
+    return f"> {call}\n{result}\n"
 
 
 def turn(n: int, call: str, result: str) -> str:
