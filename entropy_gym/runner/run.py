@@ -120,6 +120,9 @@ def run_cells(
     return summary
 
 
+_WARNED: set[str] = set()
+
+
 def warn_unsandboxed(cells: Sequence[Cell], backend: str) -> None:
     """Say once, on stderr, when agents the package does not ship are about to run without
     the sandbox (:mod:`entropy_gym.runner.sandbox`): they then run with this user's rights."""
@@ -131,7 +134,8 @@ def warn_unsandboxed(cells: Sequence[Cell], backend: str) -> None:
     if backend != "local" or mode() == "off" or all(is_builtin(c) for c in cells):
         return
     reason = unavailable()
-    if reason is not None and mode() != "require":
+    if reason is not None and mode() != "require" and reason not in _WARNED:
+        _WARNED.add(reason)
         print(
             f"entropy-gym: warning: agents that are not built in run without a sandbox, with "
             f"this user's rights: {reason}; set {MODE_VARIABLE}=require to refuse to run them",

@@ -334,9 +334,11 @@ def _without_main_script() -> Iterator[None]:
 
 
 class CellProcess:
-    """A running cell: its process, result pipe and deadline.
+    """A running cell: its sandbox (:mod:`entropy_gym.runner.sandbox`), process, result
+    pipe and deadline.
 
-    ``protect`` are the paths the cell sees read-only (the store, the output folder);
+    ``protect`` are the paths the cell sees read-only where it gets no sandbox (the store,
+    the output folder; with a sandbox it sees neither);
     ``threads`` caps its math thread pools (:func:`limit_threads`). ``group`` (a seed group,
     :mod:`entropy_gym.runner.groups`, whose first cell is ``cell``) runs those cells in this one
     process, trained together; its deadline is the sum of theirs, and :meth:`poll_all`
@@ -375,8 +377,13 @@ class CellProcess:
             args=(payload, device, writer, self.log_path, tuple(protect), threads, join),
             name=f"entropy-gym-cell-{cell.key}",
         )
-        with _without_main_script():
-            self.process.start()
+        try:
+            with _without_main_script():
+                self.process.start()
+        except BaseException:
+            if self.sandbox is not None:
+                self.sandbox.stop()
+            raise
         writer.close()
         self.conn = reader
 

@@ -292,3 +292,31 @@ def test_the_run_lock_holds_through_a_symlink_to_the_store(tmp_path):
         with Store(tmp_path / "link.sqlite") as second:
             with pytest.raises(ConfigError, match="is in use by another run"):
                 run_cells(expand(suite), second, quiet=True)
+
+
+def test_without_a_sandbox_a_run_warns_or_refuses_as_configured(tmp_path, monkeypatch, capsys):
+    """Where no sandbox can be had, a run of an agent that is not built in says so once on
+    stderr and goes on; with ENTROPY_GYM_SANDBOX=require its cells fail with the reason."""
+    from entropy_gym.runner import run as run_module
+    from entropy_gym.runner import sandbox
+
+    monkeypatch.setattr(sandbox, "_probe", lambda: "bubblewrap is not installed (test)")
+    monkeypatch.setattr(run_module, "_WARNED", set())
+    path = write_suite(
+        tmp_path / "b.yaml", "nobox", seeds=[0], eval_episodes=1,
+        envs=["CartPole-v1"], agents=[{"name": agent_ref("EpsilonConstant")}],
+    )  # fmt: skip
+    suite = load_suite("nobox", path)
+    with Store(tmp_path / "a.sqlite") as store:
+        summary = run_cells(expand(suite), store, workers=1, quiet=True)
+    assert summary.ok
+    err = capsys.readouterr().err
+    assert "run without a sandbox, with this user's rights: bubblewrap is not installed" in err
+    monkeypatch.setenv("ENTROPY_GYM_SANDBOX", "require")
+    with Store(tmp_path / "b.sqlite") as store:
+        summary = run_cells(expand(suite), store, workers=1, quiet=True)
+    (failure,) = summary.failed
+    assert failure.reason == (
+        "the cell needs a sandbox (ENTROPY_GYM_SANDBOX=require), but bubblewrap is not "
+        "installed (test)"
+    )
