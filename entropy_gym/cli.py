@@ -8,10 +8,11 @@ the work itself lives in the package modules, so the CLI stays thin. Exit status
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 from entropy_gym.agents.base import ConfigError
@@ -232,25 +233,29 @@ def _subset(suite: Any, args: argparse.Namespace) -> Any:
     import dataclasses
 
     seeds, envs = suite.seeds, suite.envs
-    if getattr(args, "seeds", None):
+    if getattr(args, "seeds", None) is not None:
         try:
             wanted = [int(s) for s in args.seeds.split(",") if s.strip()]
         except ValueError:
             raise ConfigError(f"--seeds {args.seeds!r}: expected integers like 0,1,2") from None
         unknown = [s for s in wanted if s not in suite.seeds]
-        if unknown or not wanted:
+        if not wanted:
             raise ConfigError(
-                f"--seeds {args.seeds!r}: {unknown or 'none'} not among the suite's seeds "
-                f"{list(suite.seeds)}"
+                f"--seeds {args.seeds!r}: expected some of the suite's seeds {list(suite.seeds)}"
+            )
+        if unknown:
+            raise ConfigError(
+                f"--seeds {args.seeds!r}: {unknown} not among the suite's seeds {list(suite.seeds)}"
             )
         seeds = tuple(s for s in suite.seeds if s in wanted)
-    if getattr(args, "envs", None):
+    if getattr(args, "envs", None) is not None:
         wanted_envs = [e.strip() for e in args.envs.split(",") if e.strip()]
         known = {e.name for e in suite.envs} | {e.id for e in suite.envs}
         unknown_envs = [e for e in wanted_envs if e not in known]
         if unknown_envs or not wanted_envs:
+            what = f"{unknown_envs} not among" if unknown_envs else "expected some of"
             raise ConfigError(
-                f"--envs {args.envs!r}: {unknown_envs or 'none'} not among the suite's envs: "
+                f"--envs {args.envs!r}: {what} the suite's envs: "
                 f"{', '.join(e.name for e in suite.envs)}"
             )
         envs = tuple(e for e in suite.envs if e.name in wanted_envs or e.id in wanted_envs)
@@ -283,7 +288,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite = _subset(full, args)
     check_runnable(suite)
     cells = expand(suite)
-    os.makedirs(args.out, exist_ok=True)  # an output folder that cannot be made fails now
+    _writable_folder(args.out)  # an output folder that cannot be written fails now
     with Store(_store_path(args)) as store:
         summary = run_cells(
             cells,
@@ -316,6 +321,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     if args.from_results is not None:
         from entropy_gym.leaderboard.publish import publish_from_results
 
+        _writable_folder(args.out)
+
         source = args.from_results or args.out
         try:
             results = publish_from_results(suite, source, args.out)
@@ -331,6 +338,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         )
         return 0
     if not args.check:
+        _writable_folder(args.out)
         hint = f"run `entropy-gym run {suite.name}` first"
         if not os.path.exists(_store_path(args)):
             raise ConfigError(f"no result store at {_store_path(args)}; {hint}")
@@ -354,6 +362,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         committed = load_results(suite.name, args.out)
     except FileNotFoundError as err:
         raise ConfigError(str(err)) from None
+    if args.fresh_out:
+        _writable_folder(args.fresh_out, "--fresh-out")
     check_runnable(suite)
     with tempfile.TemporaryDirectory(prefix="entropy-gym-check-") as tmp:
         with Store(f"{tmp}/check.sqlite") as store:
@@ -373,7 +383,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
                 print(
                     f"{suite.name}: the re-run's leaderboard is in {args.fresh_out}/{suite.name}/"
                 )
-    report = compare(committed, fresh)
+    with _damaged(f"{args.out}/{suite.name}/results.json"):
+        report = compare(committed, fresh)
     for line in report.lines:
         print(line)
     for problem in report.problems:
@@ -397,8 +408,14 @@ def cmd_submit(args: argparse.Namespace) -> int:
         params = json.loads(args.config) if args.config else {}
     except json.JSONDecodeError as err:
         raise ConfigError(f"--config must be a JSON object ({err})") from None
+    except (RecursionError, ValueError) as err:
+        raise ConfigError(f"--config must be a JSON object ({type(err).__name__})") from None
     if not isinstance(params, dict):
         raise ConfigError(f"--config must be a JSON object, got {args.config!r}")
+    if "name" in params:
+        raise ConfigError(
+            "--config may not set 'name': the agent is the class given as FILE.py:Class"
+        )
     cells = submission_cells(
         suite,
         args.agent,
@@ -407,7 +424,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         memory_limit_mb=args.memory_limit_mb,
     )
-    os.makedirs(args.out, exist_ok=True)  # an output folder that cannot be made fails now
+    _writable_folder(args.out)  # an output folder that cannot be written fails now
     from entropy_gym.runner.submit import probe
 
     probe(
@@ -454,6 +471,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     from entropy_gym.runner import Store, load_suite
 
     suite = load_suite(args.suite, args.file)
+    _writable_folder(args.out)
     if args.label in {a.label for a in suite.agents}:
         raise ConfigError(
             f"{args.label!r} is an agent of suite {suite.name!r}, not a submission; remove it "
@@ -485,7 +503,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a suite's published leaderboard."""
     from entropy_gym.leaderboard.publish import load_results
-    from entropy_gym.leaderboard.show import print_leaderboard
 
     root = args.out
     if root is None:
@@ -495,6 +512,25 @@ def cmd_show(args: argparse.Namespace) -> int:
         results = load_results(args.suite, root)
     except FileNotFoundError as err:
         raise ConfigError(str(err)) from None
+    with _damaged(f"{root}/{args.suite}/results.json"):
+        return _show(args, results, root)
+
+
+@contextlib.contextmanager
+def _damaged(path: str) -> Iterator[None]:
+    """A published board that lacks what reading it needs is a one-line error naming it."""
+    try:
+        yield
+    except (KeyError, TypeError, IndexError, AttributeError) as err:
+        raise ConfigError(
+            f"{path} is damaged or from another version ({type(err).__name__}: {err}); "
+            "publish it again"
+        ) from None
+
+
+def _show(args: argparse.Namespace, results: dict[str, Any], root: str) -> int:
+    from entropy_gym.leaderboard.show import print_leaderboard
+
     if args.telemetry is not None:
         from entropy_gym.leaderboard.show import print_telemetry
 
@@ -969,14 +1005,53 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise ConfigError(f"--file {suite_file} is a directory; expected a suite YAML file")
     if getattr(args, "address", None) and getattr(args, "backend", "local") != "ray":
         raise ConfigError("--address only applies to --backend ray")
+    from entropy_gym.runner.suite import limit
+
+    seconds = limit("seconds")
     for option, bound, ok in (
         ("workers", ">= 1", lambda v: v >= 1),
-        ("time_limit", "> 0", lambda v: v > 0),  # False for NaN too
+        # False for NaN too; infinity would never kill a hanging agent
+        ("time_limit", f"> 0 and at most {seconds} (seconds)", lambda v: 0 < v <= seconds),
         ("memory_limit_mb", ">= 1", lambda v: v >= 1),
     ):
         value = getattr(args, option, None)
         if value is not None and not ok(value):
             raise ConfigError(f"--{option.replace('_', '-')} must be {bound}, got {value}")
+    if store and hasattr(args, "publish"):
+        _store_outside_boards(store, args)
+
+
+def _store_outside_boards(store: str, args: argparse.Namespace) -> None:
+    """The store may not lie in a folder a board of the command is published to (the suite's
+    own, or the site's): publishing would overwrite it (``--store out/suite/results.json``)."""
+    real = os.path.realpath(store)
+    roots = {str(DEFAULT_LEADERBOARDS), str(WORKING_LEADERBOARDS)}
+    roots.update(f for f in (getattr(args, "out", None), getattr(args, "fresh_out", None)) if f)
+    names = [n for n in (getattr(args, "suite", None), "site") if isinstance(n, str) and n]
+    for root in roots:
+        for name in names:
+            folder = os.path.realpath(os.path.join(root, name))
+            if real == folder or real.startswith(folder.rstrip(os.sep) + os.sep):
+                raise ConfigError(
+                    f"--store {store} lies inside the leaderboard folder {folder}, whose "
+                    "files publishing replaces; expected a store elsewhere (e.g. "
+                    "runs/results.sqlite)"
+                )
+
+
+def _writable_folder(folder: str, flag: str = "--out") -> None:
+    """Make ``folder`` and check that files can be written there, before any cell runs."""
+    import tempfile
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ConfigError(
+            f"{flag} {folder} cannot be written to ({err.strerror or type(err).__name__}); "
+            "expected a folder this user can write"
+        ) from None
 
 
 def _os_error(err: OSError) -> str:

@@ -96,10 +96,10 @@ def load_object(ref: str) -> Any:
     where, attr = ref.rsplit(":", 1)
     if where.endswith(".py"):
         path = Path(where).expanduser().resolve()
-        if not path.is_file():
-            raise ConfigError(f"agent file {where!r} does not exist")
         module_name = f"entropy_gym_user_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
-        module = sys.modules.get(module_name)
+        module = sys.modules.get(module_name)  # a sandboxed agent's module is loaded already
+        if module is None and not path.is_file():
+            raise ConfigError(f"agent file {where!r} does not exist")
         if module is None:
             spec = importlib.util.spec_from_file_location(module_name, path)
             assert spec is not None and spec.loader is not None

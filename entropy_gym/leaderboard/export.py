@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from entropy_gym.leaderboard.atomic import write_text
+
 CELLS_FILE = "cells.csv"
 TELEMETRY_FILE = "telemetry.csv"
 
@@ -183,11 +185,11 @@ def write_exports(
     """Write ``cells.csv`` and (where any cell logged telemetry) ``telemetry.csv`` into
     ``out``; returns the file names written."""
     written = [CELLS_FILE]
-    (out / CELLS_FILE).write_text(to_csv(*cell_records(results, provenance)))
+    write_text(out / CELLS_FILE, to_csv(*cell_records(results, provenance)))
     header, records = telemetry_records(results)
     path = out / TELEMETRY_FILE
     if records:
-        path.write_text(to_csv(header, records))
+        write_text(path, to_csv(header, records))
         written.append(TELEMETRY_FILE)
     else:
         path.unlink(missing_ok=True)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from entropy_gym.leaderboard import table
+
+#: Where an HTML tag, comment or declaration could start: text from a suite or a submission
+#: (labels, descriptions, failure reasons) must not become markup when the board is rendered.
+_MARKUP = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def no_markup(text: str) -> str:
+    """``text`` with every ``<`` that could open a tag written as ``&lt;``."""
+    return _MARKUP.sub("&lt;", text)
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -73,4 +83,4 @@ def to_markdown(results: dict[str, Any]) -> str:
         f"{', '.join(map(str, p['platform']))}. Per-cell provenance: `provenance.json`.",
         "",
     ]
-    return "\n".join(lines)
+    return no_markup("\n".join(lines))

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from entropy_gym.leaderboard import atomic
 from entropy_gym.leaderboard.build import build_results, select_rows
 from entropy_gym.leaderboard.export import write_exports
 from entropy_gym.leaderboard.markdown import to_markdown
@@ -86,16 +87,49 @@ def write_board(
     out = root / results["suite"]["name"]
     out.mkdir(parents=True, exist_ok=True)
     results = scrub_paths(results)
-    results["plots"] = write_plots(results, out)
-    (out / "results.json").write_text(dumps(results))
-    (out / "leaderboard.md").write_text(to_markdown(results))
+    results["plots"] = _write_plots(results, out)
     if provenance is not None:
-        (out / "provenance.json").write_text(dumps(provenance))
+        atomic.write_text(out / "provenance.json", dumps(provenance))
     elif (out / "provenance.json").is_file():
         provenance = json.loads((out / "provenance.json").read_text())
     write_exports(results, out, provenance)
+    atomic.write_text(out / "leaderboard.md", to_markdown(results))
+    atomic.write_text(out / "results.json", dumps(results))  # last: the board's own record
     write_site(root)
     return results
+
+
+def _write_plots(results: dict[str, Any], out: Path) -> list[str]:
+    """The plots, drawn into a scratch folder inside ``out`` and each moved over its old
+    file at once; a plot the results no longer support is removed."""
+    import shutil
+    import tempfile
+
+    before = {p.name for p in out.glob("*.svg")}
+    scratch = Path(tempfile.mkdtemp(prefix=".plots-", dir=out))
+    try:
+        written = write_plots(results, scratch)
+        for name in written:
+            atomic.replace_file(scratch / name, out / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    for name in before - set(written):
+        if name in _PLOT_NAMES:
+            (out / name).unlink(missing_ok=True)
+    return written
+
+
+#: File names :func:`~entropy_gym.leaderboard.plots.write_plots` may write.
+_PLOT_NAMES = frozenset(
+    {
+        "aggregates.svg",
+        "profile.svg",
+        "entropy_return.svg",
+        "entropy_trajectory.svg",
+        "entropy_training.svg",
+        "success_training.svg",
+    }
+)
 
 
 def publish_from_results(
@@ -149,4 +183,56 @@ def load_results(suite_name: str, root: str | Path = DEFAULT_ROOT) -> dict[str, 
         else:
             hint = "`entropy-gym suites` lists the suites to run"
         raise FileNotFoundError(f"no leaderboard at {path}; {hint}")
-    return json.loads(path.read_text())
+    return read_results(path)
+
+
+#: The largest ``results.json`` read (bytes).
+MAX_RESULTS_BYTES = 512 * 2**20
+
+
+def read_results(path: str | Path) -> dict[str, Any]:
+    """A ``results.json`` checked to be one (a JSON object with its suite, rows and cells);
+    anything else is a one-line :class:`~entropy_gym.agents.base.ConfigError`."""
+    from entropy_gym.agents.base import ConfigError
+
+    path = Path(path)
+    with open(path, "rb") as f:
+        data = f.read(MAX_RESULTS_BYTES + 1)
+    if len(data) > MAX_RESULTS_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_RESULTS_BYTES // 2**20} MiB")
+    try:
+        results = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is damaged: it is not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"{path} is damaged: it is nested too deeply") from None
+    except ValueError as err:
+        raise ConfigError(f"{path} is damaged: not valid JSON ({err})") from None
+    problem = results_problem(results)
+    if problem:
+        raise ConfigError(f"{path} is damaged: {problem}")
+    return dict(results)
+
+
+def results_problem(results: Any) -> str | None:
+    """What makes ``results`` not a board's results (``None`` when it looks like one)."""
+    if not isinstance(results, dict):
+        return f"expected a JSON object, got {type(results).__name__}"
+    suite = results.get("suite")
+    if not isinstance(suite, dict) or not isinstance(suite.get("name"), str):
+        return "it has no suite name ('suite.name')"
+    for key in ("rows", "cells"):
+        value = results.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            return f"'{key}' is missing or not a list of objects"
+    for row in results["rows"]:
+        if not isinstance(row.get("label"), str):
+            return "a row has no label"
+        missing = [k for k in ROW_KEYS if k not in row]
+        if missing:
+            return f"row {row['label']!r} has no {', '.join(repr(k) for k in missing)}"
+    return None
+
+
+#: What every row of a published board holds (what ``show`` and ``--check`` read first).
+ROW_KEYS = ("rank", "iqm", "iqm_ci", "cells", "cells_failed")

@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from entropy_gym.scoring.entropy_kind import EntropyKind
+from entropy_gym.scoring.entropy_kind import EntropyKind, entropy_bounds, space_kind
 
 if TYPE_CHECKING:
     from entropy_gym.runner.evaluation import Evaluation
 
 #: Decision indices kept in the entropy-vs-decision-index trajectory.
 MAX_TRAJECTORY = 1024
+#: The largest magnitude a stored return, metric or timing may have: no env of the package
+#: comes near it, and sums and means of such numbers stay finite.
+MAX_ABS = 1e15
 
 
 class InvalidResult(ValueError):
@@ -65,6 +68,25 @@ class EntropySummary:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def check(self, bounds: tuple[float, float]) -> None:
+        """Raise :class:`InvalidResult` unless every entropy lies in ``bounds`` (and every
+        variance in what such values allow)."""
+        low, high = bounds
+        values: list[tuple[str, Any]] = [("entropy mean", self.mean)]
+        values += [("episode entropy mean", v) for v in self.episode_mean if v is not None]
+        values += [("entropy at a decision index", v) for v in self.by_step]
+        for what, value in values:
+            if not _finite(value) or not low <= value <= high:
+                raise InvalidResult(
+                    f"{what} {value!r} is outside the bounds of its kind [{low:.6g}, {high:.6g}]"
+                )
+        widest = (high - low) ** 2
+        for value in self.episode_var:
+            if value is not None and (not _finite(value) or not -1e-9 <= value <= widest):
+                raise InvalidResult(f"episode entropy variance {value!r} is out of range")
+        if self.decisions < 0 or any(c < 0 for c in self.by_step_count):
+            raise InvalidResult("negative entropy decision counts")
 
 
 @dataclass(frozen=True)
@@ -154,6 +176,7 @@ class CellResult:
             from entropy_gym.runner.failure import CellFailure
 
             raise CellFailure("env returned a non-finite reward (episode return is NaN or inf)")
+        _check_reported_entropies(episodes, rest.get("env"), rest.get("entropy_kind"))
         names = sorted({k for e in episodes for k in e.metrics})
         per_episode = {k: [e.metrics.get(k) for e in episodes] for k in names}
         means = {
@@ -221,7 +244,7 @@ class CellResult:
                 raise InvalidResult(str(err)) from None
         try:
             entropy = data.get("entropy")
-            return cls(
+            result = cls(
                 returns=[float(r) for r in returns],
                 lengths=[int(x) for x in lengths],
                 metrics={k: float(v) for k, v in metrics.items()},
@@ -243,8 +266,43 @@ class CellResult:
                 provenance=dict(provenance),
                 entropy_kind=kind,
             )
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
             raise InvalidResult(f"malformed result ({err})") from None
+        result.check_ranges()
+        return result
+
+    def check_ranges(self) -> None:
+        """Raise :class:`InvalidResult` unless every number is in its range: returns, metrics
+        and timings finite and at most :data:`MAX_ABS` in size, lengths positive, and every
+        entropy within the bounds of its kind
+        (:func:`~entropy_gym.scoring.entropy_kind.entropy_bounds`)."""
+        for what, values in (
+            ("episode return", self.returns),
+            ("episode metric", list(self.metrics.values())),
+            ("episode metric", [v for vs in self.episode_metrics.values() for v in vs]),
+            ("timing", list(self.timing.to_dict().values())),
+        ):
+            for value in values:
+                if value is None and what == "episode metric":
+                    continue
+                if not _finite(value) or abs(float(value)) > MAX_ABS:  # type: ignore[arg-type]
+                    raise InvalidResult(
+                        f"{what} {value!r} is not a finite number of at most {MAX_ABS:g}"
+                    )
+        if any(x > MAX_ABS for x in self.lengths):
+            raise InvalidResult(f"an episode length above {MAX_ABS:g}")
+        if self.entropy is not None:
+            self.entropy.check(self.entropy_bounds())
+
+    def entropy_bounds(self) -> tuple[float, float]:
+        """The range the cell's entropies must lie in (its kind's; the stored env's action
+        space or family gives the kind where the result did not record one)."""
+        kind = (self.entropy_kind or {}).get("kind") or space_kind(
+            self.env.action_space, self.env.family
+        )
+        return entropy_bounds(
+            kind, max_entropy=self.env.max_entropy, action_dims=int(self.env.action_dims or 1)
+        )
 
     def check(self, eval_episodes: int) -> None:
         """Raise :class:`InvalidResult` unless the result holds ``eval_episodes`` episodes."""
@@ -257,6 +315,26 @@ class CellResult:
             raise InvalidResult(f"expected {n} per-episode entropy means")
 
 
+def _check_reported_entropies(episodes: Sequence[Any], env: Any, kind: Any) -> None:
+    """Fail the cell if a decision's reported entropy is outside its kind's bounds (before
+    any mean of them can overflow)."""
+    from entropy_gym.runner.failure import CellFailure
+
+    values = [v for e in episodes for v in e.entropy]
+    if not values:
+        return
+    env = env if isinstance(env, EnvInfo) else EnvInfo()
+    probe = CellResult(returns=[0.0], lengths=[1], env=env, entropy_kind=kind)
+    low, high = probe.entropy_bounds()
+    worst = max(values, key=lambda v: max(low - v, v - high))
+    if not low <= worst <= high:
+        what = (kind or {}).get("kind") or "its kind"
+        raise CellFailure(
+            f"the agent reported an entropy of {worst:.6g} nats, outside the bounds of "
+            f"{what} entropies on {env.action_space} [{low:.6g}, {high:.6g}]"
+        )
+
+
 def _entropy_from(data: Any) -> EntropySummary | None:
     if data is None:
         return None
@@ -265,8 +343,8 @@ def _entropy_from(data: Any) -> EntropySummary | None:
     return EntropySummary(
         mean=float(data["mean"]),
         decisions=int(data.get("decisions") or 0),
-        episode_mean=list(data.get("episode_mean") or []),
-        episode_var=list(data.get("episode_var") or []),
+        episode_mean=[None if v is None else float(v) for v in data.get("episode_mean") or []],
+        episode_var=[None if v is None else float(v) for v in data.get("episode_var") or []],
         by_step=[float(v) for v in data.get("by_step") or []],
         by_step_count=[int(v) for v in data.get("by_step_count") or []],
     )

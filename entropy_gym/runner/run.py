@@ -3,6 +3,8 @@ result, and store it the moment it arrives."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.defaults import DEVICES
 from entropy_gym.runner.progress import RunProgress
 from entropy_gym.runner.result import CellResult, InvalidResult
-from entropy_gym.runner.store import Store
+from entropy_gym.runner.store import Store, dumps_stored
 from entropy_gym.runner.worker import Outcome
 
 
@@ -102,6 +104,7 @@ def run_cells(
         failed_before=sum(1 for c in skipped if stored.get(c.key) == "failed"),
         retried=sum(1 for c in todo if c.key in again),
     )
+    warn_unsandboxed(todo, backend)
     with store.run_lock(), RunProgress(suite, len(todo), quiet=quiet) as progress:
         guarded = (str(store.path), *store.companions(), *protect)
         runner = make_backend(backend, workers=workers, address=address, protect=guarded)
@@ -117,24 +120,71 @@ def run_cells(
     return summary
 
 
+_WARNED: set[str] = set()
+
+
+def warn_unsandboxed(cells: Sequence[Cell], backend: str) -> None:
+    """Say once, on stderr, when agents the package does not ship are about to run without
+    the sandbox (:mod:`entropy_gym.runner.sandbox`): they then run with this user's rights."""
+    import sys
+
+    from entropy_gym.runner.agent_process import is_builtin
+    from entropy_gym.runner.sandbox import MODE_VARIABLE, mode, unavailable
+
+    if backend != "local" or mode() == "off" or all(is_builtin(c) for c in cells):
+        return
+    reason = unavailable()
+    if reason is not None and mode() != "require" and reason not in _WARNED:
+        _WARNED.add(reason)
+        print(
+            f"entropy-gym: warning: agents that are not built in run without a sandbox, with "
+            f"this user's rights: {reason}; set {MODE_VARIABLE}=require to refuse to run them",
+            file=sys.stderr,
+        )
+
+
 # -- result validation ------------------------------------------------------------------------
 def validate_outcome(outcome: Outcome) -> Outcome:
-    """Check a successful outcome's result before it is stored; a malformed one becomes a
-    failed row (``invalid result: ...``), never a crash or a silent bad row."""
+    """Check a successful outcome's result before it is stored, in the form it will be read
+    back (its JSON through :meth:`CellResult.from_dict`: every number finite and in its range,
+    every entropy within its kind's bounds) and for the cell's episode count; a bad one becomes
+    a failed row (``invalid result: ...``), never a crash or a row that breaks a later read.
+    Reasons and tracebacks are made storable (no lone surrogates) and bounded in length."""
     if not outcome.ok:
-        return outcome
+        return dataclasses.replace(
+            outcome,
+            reason=storable_text(outcome.reason or "failed", MAX_REASON),
+            detail=storable_text(outcome.detail, MAX_DETAIL) if outcome.detail else None,
+        )
     try:
         if not isinstance(outcome.result, CellResult):
             raise InvalidResult(f"expected a CellResult, got {type(outcome.result).__name__}")
-        outcome.result.check(outcome.cell.eval_episodes)
+        stored = json.loads(dumps_stored(outcome.result.to_dict()))
+        result = CellResult.from_dict(stored)
+        result.check(outcome.cell.eval_episodes)
     except InvalidResult as err:
         return Outcome(
             outcome.cell,
             "failed",
             None,
-            f"invalid result: {err}",
+            storable_text(f"invalid result: {err}", MAX_REASON),
             None,
             outcome.wall_time_s,
             outcome.provenance,
         )
+    except (TypeError, ValueError, RecursionError) as err:
+        reason = f"invalid result: it cannot be stored ({type(err).__name__})"
+        return Outcome(outcome.cell, "failed", None, reason, None, outcome.wall_time_s, {})
     return outcome
+
+
+#: Characters of a failure's reason and traceback kept in the store.
+MAX_REASON, MAX_DETAIL = 2000, 20000
+
+
+def storable_text(text: str | None, limit: int) -> str:
+    """``text`` as valid UTF-8 (a lone surrogate becomes its escape), at most ``limit``
+    characters."""
+    text = str(text or "")
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 3] + "..."

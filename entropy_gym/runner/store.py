@@ -87,20 +87,36 @@ class Store:
         self.path = Path(path) if path is not None else default_store_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        version = self._version()  # before anything is written: a foreign file stays as it is
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
-        found = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if found is None:
+        if version is None:
             self.db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
-        elif int(found[0]) in (1, 2):
-            self._migrate(int(found[0]))
-        elif int(found[0]) != SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self.path} has store schema {found[0]}, expected {SCHEMA_VERSION}"
+        elif version in ("1", "2"):
+            self._migrate(int(version))
+
+    def _version(self) -> str | None:
+        """The file's schema version (``None`` for a new file); a version this code cannot
+        read is a one-line :class:`ConfigError`."""
+        has_meta = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+        ).fetchone()
+        found = None
+        if has_meta:
+            found = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if found is None:
+            return None
+        version = str(found[0]).strip()
+        if version not in ("1", "2", str(SCHEMA_VERSION)):
+            self.db.close()
+            raise ConfigError(
+                f"{self.path} has store schema version {version[:20]!r}, which this version of "
+                f"entropy-gym cannot read (it reads 1 to {SCHEMA_VERSION}); use another --store"
             )
+        return version
 
     def _migrate(self, version: int) -> None:
         """Bring a version-1 or -2 file to this version; rows keep everything else."""
@@ -201,8 +217,9 @@ class Store:
         """Hold the store for one run: a second run on the same store at the same time is
         refused with a one-line :class:`ConfigError` (readers such as ``leaderboard`` are not
         affected). The lock is a ``flock`` on ``<store>.lock``, released when the run ends or
-        its process dies."""
-        path = Path(f"{self.path}.lock")
+        its process dies. It is taken on the store's resolved path, so that a symlink or
+        another spelling of the same file finds the same lock."""
+        path = Path(f"{os.path.realpath(self.path)}.lock")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             try:
@@ -221,7 +238,8 @@ class Store:
 
     def companions(self) -> list[str]:
         """The SQLite files beside the store (write-ahead log, shared memory) that exist."""
-        names = (f"{self.path}-wal", f"{self.path}-shm", f"{self.path}.lock")
+        real = os.path.realpath(self.path)
+        names = (f"{real}-wal", f"{real}-shm", f"{real}.lock")
         return [name for name in names if os.path.exists(name)]
 
     def label_hashes(self, suite: str, source: str | None = None) -> dict[str, set[str]]:
@@ -253,18 +271,36 @@ class Store:
         ]
 
     def _iter(self, sql: str, args: tuple[Any, ...]) -> Iterator[Row]:
+        """Every row of the query that can be read. A row whose result cannot be read back
+        (damaged, or out of range for this version's checks) is a failed row that says why;
+        a row whose cell cannot be read is left out: no stored row makes a reader fail."""
         for cell, status, reason, result, detail, prov, wall, finished_at in self.db.execute(
             sql, args
         ):
+            try:
+                read_cell = Cell.from_dict(json.loads(cell))
+            except (TypeError, ValueError, KeyError, RecursionError):
+                continue
+            try:
+                read_result = CellResult.from_dict(json.loads(result)) if result else None
+            except (TypeError, ValueError, RecursionError) as err:
+                status, read_result = "failed", None
+                reason = f"the stored result cannot be read ({err})"
+            if status == "ok" and read_result is None:
+                status, reason = "failed", "the stored result is missing"
+            try:
+                provenance = json.loads(prov) if prov else {}
+            except (TypeError, ValueError, RecursionError):
+                provenance = {}
             yield Row(
-                cell=Cell.from_dict(json.loads(cell)),
-                status=status,
+                cell=read_cell,
+                status=status if status in ("ok", "failed") else "failed",
                 reason=reason,
-                result=CellResult.from_dict(json.loads(result)) if result else None,
+                result=read_result,
                 detail=detail,
-                provenance=json.loads(prov),
-                wall_time_s=wall,
-                finished_at=finished_at,
+                provenance=provenance if isinstance(provenance, dict) else {},
+                wall_time_s=float(wall) if isinstance(wall, (int, float)) else 0.0,
+                finished_at=str(finished_at),
             )
 
     def suites(self) -> list[str]:
@@ -277,8 +313,13 @@ def _config_hash(cell: Cell) -> str:
     return config_hash(dict(cell.agent_config))
 
 
-def _dumps(value: Any) -> str:
+def dumps_stored(value: Any) -> str:
+    """``value`` as the store keeps it: compact JSON, NaN and infinities as ``null``, anything
+    JSON has no form for as its ``repr``, ASCII only."""
     return json.dumps(_finite(value), sort_keys=True, separators=(",", ":"), default=repr)
+
+
+_dumps = dumps_stored
 
 
 def _finite(value: Any) -> Any:

@@ -19,10 +19,24 @@ from typing import Any
 
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.cells import Cell, expand
+from entropy_gym.runner.labels import label_problem, skeleton
 from entropy_gym.runner.store import Store
 from entropy_gym.runner.suite import AgentEntry, Suite
 
 DEFAULT_MEMORY_LIMIT_MB = 8192
+
+
+#: The largest agent file accepted (bytes).
+MAX_AGENT_FILE_BYTES = 64 * 2**20
+
+
+def read_agent_source(path: Path) -> bytes:
+    """The agent file's bytes (a regular file of at most :data:`MAX_AGENT_FILE_BYTES`)."""
+    with open(path, "rb") as f:
+        data = f.read(MAX_AGENT_FILE_BYTES + 1)
+    if len(data) > MAX_AGENT_FILE_BYTES:
+        raise ConfigError(f"agent file {str(path)!r} is larger than 64 MiB")
+    return data
 
 
 def parse_reference(ref: str) -> tuple[Path, str]:
@@ -33,8 +47,10 @@ def parse_reference(ref: str) -> tuple[Path, str]:
     if not where.endswith(".py") or not cls.isidentifier():
         raise ConfigError(f"agent reference {ref!r} must look like 'path/to/file.py:Class'")
     path = Path(where).expanduser()
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"agent file {where!r} does not exist")
+    if not path.is_file():
+        raise ConfigError(f"agent file {where!r} is not a regular file")
     return path, cls
 
 
@@ -55,7 +71,9 @@ def submission_cells(
     from entropy_gym.runner.suite import control_character, limit
 
     path, cls = parse_reference(ref)
-    source_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    source_hash = hashlib.sha256(read_agent_source(path)).hexdigest()
+    if params and "name" in params:
+        raise ConfigError("the agent's parameters may not set 'name': the agent is FILE.py:Class")
     config = {"name": f"{path.resolve()}:{cls}", **(params or {})}
     label = label or cls
     if len(label) > limit("label"):
@@ -65,11 +83,15 @@ def submission_cells(
         )
     bad = control_character(label)
     if bad is not None or not label.strip():
-        raise ConfigError(f"--label {label!r}: expected printable text without control characters")
-    if label in {a.label for a in suite.agents}:
-        raise ConfigError(
-            f"label {label!r} is already an agent of suite {suite.name!r}; pass --label"
-        )
+        raise ConfigError(f"--label {label!a}: expected printable text without control characters")
+    problem = label_problem(label)
+    if problem:
+        raise ConfigError(f"--label {label!a} cannot name a row: {problem}")
+    taken = {skeleton(a.label): a.label for a in suite.agents}
+    if skeleton(label) in taken:
+        same = taken[skeleton(label)]
+        what = "is already" if same == label else f"looks like {same!r},"
+        raise ConfigError(f"label {label!r} {what} an agent of suite {suite.name!r}; pass --label")
     if time_limit_s is not None and not time_limit_s > 0:
         raise ConfigError(f"--time-limit must be > 0, got {time_limit_s}")
     if memory_limit_mb is not None and memory_limit_mb < 64:

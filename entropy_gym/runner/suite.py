@@ -32,6 +32,7 @@ import yaml
 
 from entropy_gym.agents.base import ConfigError
 from entropy_gym.runner.defaults import DEFAULT_SUITE_FILE
+from entropy_gym.runner.labels import label_problem, skeleton
 from entropy_gym.runner.vectorization import NATIVE, VECTORIZATIONS
 
 #: Keys of one suite, with whether each is required.
@@ -63,6 +64,8 @@ ENV_KEYS = (
 )
 BUDGET_KEYS = ("env_steps", "episodes", "seconds")
 DEFAULT_TIME_LIMIT_S = 600.0
+#: The largest integer the result store (SQLite) holds: no limit raises a seed past it.
+MAX_STORED_INTEGER = 2**63 - 1
 DEFAULT_BOOTSTRAP_REPS = 2000
 _METRIC_NAME = re.compile(r"^[A-Za-z0-9_./-]+$")
 _SUITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -305,6 +308,8 @@ class _Checker:
         (but those in ``allow``)."""
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, f"expected a non-empty string, got {_show(value)}")
+        if not _encodable(value):
+            raise self.fail(key, "holds a lone surrogate; expected valid Unicode text")
         if len(value) > limit(bound):
             raise self.fail(
                 key, f"expected at most {limit(bound)} characters, got {len(value)} {_over(bound)}"
@@ -343,6 +348,8 @@ class _Checker:
                 )
             return
         if isinstance(value, str):
+            if not _encodable(value):
+                raise self.fail(key, "holds a lone surrogate; expected valid Unicode text")
             if len(value) > limit("string"):
                 raise self.fail(
                     key,
@@ -368,28 +375,87 @@ class _Checker:
         return value
 
 
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate): what SQLite and JSON can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: The largest suite file read (bytes).
+MAX_SUITE_FILE_BYTES = 16 * 2**20
+
+
+class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc]
+    """YAML's safe loader, refusing a key repeated in one mapping (YAML says keys are
+    unique; PyYAML would keep the last one silently)."""
+
+
+def _unique_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:  # an unhashable key: construct_mapping reports it
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} appears twice in one mapping", key_node.start_mark
+            )
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def read_suite_text(path: Path) -> str:
+    """The suite file's text: a regular file (not a FIFO or a device that never ends) of at
+    most :data:`MAX_SUITE_FILE_BYTES`, in UTF-8."""
+    shown = str(path)
+    if not path.exists():
+        raise SuiteError(shown, "", "file not found (run from the repository root or pass --file)")
+    if not path.is_file():
+        raise SuiteError(shown, "", "not a regular file; expected a suite YAML file")
+    with open(path, "rb") as f:
+        data = f.read(MAX_SUITE_FILE_BYTES + 1)
+    if len(data) > MAX_SUITE_FILE_BYTES:
+        raise SuiteError(shown, "", f"larger than {MAX_SUITE_FILE_BYTES // 2**20} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SuiteError(
+            shown, "", f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})"
+        ) from None
 
 
 def load_suites(path: str | Path = DEFAULT_SUITE_FILE) -> dict[str, Suite]:
     """Every suite of ``path``, structurally validated (see the module docstring)."""
     path = Path(path)
     shown = str(path)
+    text = read_suite_text(path)
     try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise SuiteError(
-            shown, "", "file not found (run from the repository root or pass --file)"
-        ) from None
-    try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # a safe loader
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise SuiteError(shown, "", f"{where}not valid YAML ({problem})") from None
+    except RecursionError:
+        raise SuiteError(shown, "", "nested too deeply to be a suite file") from None
+    except ValueError as err:  # e.g. an integer of more digits than Python converts
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise SuiteError(shown, "", f"not a valid suite file ({message})") from None
     check = _Checker(shown)
     top = check.mapping(data, "", "a mapping with a 'suites' key")
     check.keys(top, "", ["suites"])
@@ -620,6 +686,12 @@ def _parse_seeds(check: _Checker, value: Any, key: str) -> tuple[int, ...]:
     items = check.sequence(value, key)
     check.count(items, key, "seeds")
     seeds = tuple(check.integer(s, f"{key}[{i}]", 0, "seed") for i, s in enumerate(items))
+    for i, seed in enumerate(seeds):
+        if seed > MAX_STORED_INTEGER:
+            raise check.fail(
+                f"{key}[{i}]",
+                f"expected at most {MAX_STORED_INTEGER} (the store's integer range), got {seed}",
+            )
     if len(set(seeds)) != len(seeds):
         raise check.fail(key, f"expected distinct seeds, got {list(seeds)}")
     return seeds
@@ -724,7 +796,8 @@ def _name_envs(check: _Checker, entries: list[EnvEntry], key: str) -> tuple[EnvE
 
 def _parse_agents(check: _Checker, value: Any, key: str) -> tuple[AgentEntry, ...]:
     entries: list[AgentEntry] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # label skeleton -> index
+    items_label: dict[int, str] = {}
     items = check.sequence(value, key)
     check.count(items, key, "agents")
     for i, item in enumerate(items):
@@ -756,14 +829,24 @@ def _parse_agents(check: _Checker, value: Any, key: str) -> tuple[AgentEntry, ..
                 config.pop("interventions", None)
         if label is not None:
             check.string(label, f"{k}.label")
+            problem = label_problem(label)
+            if problem:
+                raise check.fail(f"{k}.label", f"{label!r} cannot name a row: {problem}")
         label = label or check.string(default_label(config), f"{k}", "string")
-        if label in seen:
+        look = skeleton(label)
+        if look in seen:
+            same = (
+                ""
+                if label == items_label[seen[look]]
+                else f" looks like {items_label[seen[look]]!r}"
+            )
             raise check.fail(
                 f"{k}",
-                f"duplicate agent label {label!r} (also {key}[{seen[label]}]); "
+                f"duplicate agent label {label!r}{same} (also {key}[{seen[look]}]); "
                 "expected a distinct 'label'",
             )
-        seen[label] = i
+        seen[look] = i
+        items_label[i] = label
         entries.append(AgentEntry(label=label, config=config))
     return tuple(entries)
 

@@ -7,16 +7,22 @@ pays a fork, not an interpreter start. The child
 
 * dies with its parent (``PR_SET_PDEATHSIG``), so a killed run leaves no orphans;
 * ignores Ctrl-C (the runner decides what an interrupt means);
-* runs in its own process group, which the runner kills when the cell ends (time-out or not),
-  so nothing the agent started outlives its cell;
-* sees the result store and the output folder read-only (its own mount namespace, see
-  :mod:`entropy_gym.runner.sandbox`): the runner stays the only writer;
+* runs the agent in the cell's sandbox (:mod:`entropy_gym.runner.sandbox`: a ``bwrap`` the
+  runner starts per cell, which the child joins before it forks the agent's process): the
+  agent sees no other process, cannot write the store, the boards or anything else of the
+  machine's, holds no capability, and dies with every process it started when the sandbox is
+  killed at the end of the cell. Where the sandbox cannot be had, the store and the output
+  folder are read-only in a mount namespace of the cell's own (a guard against accidents);
+* for an agent the package does not ship, keeps the evaluation to itself
+  (:mod:`entropy_gym.runner.agent_process`): it steps the evaluation envs and counts returns,
+  and the agent's sandboxed process only answers observations with decisions;
 * applies a memory limit where one is set, to itself (``RLIMIT_AS``) and, watched by the
-  runner, to its whole process group together;
-* writes its stdout and stderr to a log file, whose tail joins a failed cell's traceback
-  (so a progress display is not drowned in env banners, and a crash still says why); a cell
-  that writes more than :data:`OUTPUT_LIMIT_MB` of output is killed; the runner reads the
-  agent's progress lines (:mod:`entropy_gym.agents.progress`) out of it as they come;
+  runner, to all of its processes together (its process group and its sandbox);
+* writes its stdout and stderr to a log file of its own in a folder only the runner can open,
+  whose tail joins a failed cell's traceback (so a progress display is not drowned in env
+  banners, and a crash still says why); a cell that writes more than :data:`OUTPUT_LIMIT_MB`
+  of output is killed; the runner reads the agent's progress lines
+  (:mod:`entropy_gym.agents.progress`) out of it as they come;
 * sends back one message: the result, or a one-line reason with the traceback.
 
 A failure that is not the agent's doing (the process killed from outside: a user, the
@@ -26,13 +32,16 @@ again, where an agent's own failure stays stored until ``--retry-failed``.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import dataclasses
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -41,10 +50,11 @@ import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from entropy_gym.agents.progress import PREFIX as PROGRESS_PREFIX
-from entropy_gym.runner import provenance
+from entropy_gym.runner import provenance, sandbox
+from entropy_gym.runner.agent_process import agent_file, is_builtin
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.result import CellResult
 
@@ -192,8 +202,10 @@ def _child_main(
     log_path: str | None,
     protect: tuple[str, ...] = (),
     threads: int | None = None,
+    join: dict[str, Any] | None = None,
 ) -> None:
-    """Entry point of a cell process: run the cell, send one message, exit at once."""
+    """Entry point of a cell process: run the cell (its agent in the sandbox ``join``
+    describes, where there is one), send one message, exit at once."""
     _die_with_parent()
     if threads is not None:
         limit_threads(threads)
@@ -204,10 +216,8 @@ def _child_main(
         pass
     if log_path:
         _redirect_output(log_path)
-    if protect:
-        from entropy_gym.runner.sandbox import protect_read_only
-
-        unprotected = protect_read_only(protect)
+    if protect and join is None:
+        unprotected = sandbox.protect_read_only(protect)
         if unprotected:
             print(f"entropy-gym: {unprotected}", file=sys.stderr)
     cells = [Cell.from_dict(c) for c in cell_data] if isinstance(cell_data, list) else []
@@ -218,21 +228,57 @@ def _child_main(
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         except (ValueError, OSError):
             pass
-    from entropy_gym.runner.failure import CellFailure
+    if not all(is_builtin(c) for c in cells or [cell]):
+        # The agent gets a sandboxed process of its own; this one evaluates it.
+        from entropy_gym.runner.agent_process import run_outside
+
+        _finish(conn, _run(lambda: run_outside(cell, device, join), cell))
+    if join is None:
+        _finish(conn, _run(lambda: _run_in_process(cells, cell, device), cell))
+    try:
+        sandbox.enter(join)
+    except OSError as err:
+        _finish(conn, ("failed", f"the cell could not enter its sandbox ({err})", None))
+    child = os.fork()
+    if child == 0:
+        os.setsid()
+        sandbox.die_with_parent()
+        _finish(conn, _run(lambda: _run_in_process(cells, cell, device), cell))
+    conn.close()
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):  # the runner reads the cell's end from this process's
+        if os.WTERMSIG(status) not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+def _run_in_process(cells: list[Cell], cell: Cell, device: str) -> Any:
     from entropy_gym.runner.rollout import run_cell, run_seed_group
 
+    return run_seed_group(cells, device) if cells else run_cell(cell, device)
+
+
+def _run(work: Any, cell: Cell) -> tuple[str, Any, Any]:
+    """``work()``'s result as the message a cell sends: ``("ok", result, None)`` or
+    ``("failed", reason, detail)``."""
+    from entropy_gym.runner.failure import CellFailure
+
     try:
-        result: Any = run_seed_group(cells, device) if cells else run_cell(cell, device)
-        message: tuple[str, Any, Any] = ("ok", result, None)
+        return ("ok", work(), None)
     except CellFailure as fail:
         reason = fail.reason
         if fail.out_of_memory and cell.memory_limit_mb:
             reason += f"; the cell's memory limit is {cell.memory_limit_mb} MiB"
-        message = ("failed", reason, fail.detail)
+        return ("failed", reason, fail.detail)
     except MemoryError:
-        message = ("failed", _memory_reason(cell), traceback.format_exc())
+        return ("failed", _memory_reason(cell), traceback.format_exc())
     except BaseException as err:
-        message = ("failed", f"{type(err).__name__}: {err}".strip(), traceback.format_exc())
+        return ("failed", f"{type(err).__name__}: {err}".strip(), traceback.format_exc())
+
+
+def _finish(conn: Any, message: tuple[str, Any, Any]) -> NoReturn:
+    """Send ``message`` and exit this process at once."""
     try:
         conn.send(message)
     except Exception as err:  # an unpicklable result
@@ -288,9 +334,11 @@ def _without_main_script() -> Iterator[None]:
 
 
 class CellProcess:
-    """A running cell: its process, result pipe and deadline.
+    """A running cell: its sandbox (:mod:`entropy_gym.runner.sandbox`), process, result
+    pipe and deadline.
 
-    ``protect`` are the paths the cell sees read-only (the store, the output folder);
+    ``protect`` are the paths the cell sees read-only where it gets no sandbox (the store,
+    the output folder; with a sandbox it sees neither);
     ``threads`` caps its math thread pools (:func:`limit_threads`). ``group`` (a seed group,
     :mod:`entropy_gym.runner.groups`, whose first cell is ``cell``) runs those cells in this one
     process, trained together; its deadline is the sum of theirs, and :meth:`poll_all`
@@ -309,30 +357,78 @@ class CellProcess:
         self.cell, self.device = cell, device
         self.cells: list[Cell] = list(group) if group else [cell]
         payload: Any = [c.to_dict() for c in self.cells] if group else cell.to_dict()
-        reader, writer = ctx.Pipe(duplex=False)
-        fd, self.log_path = tempfile.mkstemp(prefix=f"entropy-gym-cell-{cell.key}-", suffix=".log")
-        os.close(fd)
-        self.process = ctx.Process(
-            target=_child_main,
-            args=(payload, device, writer, self.log_path, tuple(protect), threads),
-            name=f"entropy-gym-cell-{cell.key}",
-        )
         self.started = time.monotonic()
-        with _without_main_script():
-            self.process.start()
-        writer.close()
-        self.conn = reader
         self.deadline = self.started + sum(float(c.time_limit_s) for c in self.cells)
         self._next_check = self.started + CHECK_INTERVAL_S
         self._log_read = 0
         self._progress: list[str] = []
+        self.log_path = _new_log(cell)
+        #: Why the cell could not start (its sandbox could not be had), if so.
+        self.refused: str | None = None
+        self.sandbox = self._start_sandbox()
+        self.process: Any = None
+        self.conn: Any = None
+        if self.refused is not None:
+            return
+        reader, writer = ctx.Pipe(duplex=False)
+        join = self.sandbox.join_spec() if self.sandbox is not None else None
+        self.process = ctx.Process(
+            target=_child_main,
+            args=(payload, device, writer, self.log_path, tuple(protect), threads, join),
+            name=f"entropy-gym-cell-{cell.key}",
+        )
+        try:
+            with _without_main_script():
+                self.process.start()
+        except BaseException:
+            if self.sandbox is not None:
+                self.sandbox.stop()
+            raise
+        writer.close()
+        self.conn = reader
+
+    def _start_sandbox(self) -> sandbox.Sandbox | None:
+        """The cell's sandbox, or ``None`` where there is none to be had (then the reason goes
+        to the cell's log, or, with ``ENTROPY_GYM_SANDBOX=require``, refuses the cell)."""
+        reason = sandbox.unavailable()
+        if reason is not None:
+            if sandbox.mode() == "require":
+                self.refused = (
+                    f"the cell needs a sandbox ({sandbox.MODE_VARIABLE}=require), but {reason}"
+                )
+            elif sandbox.mode() != "off":
+                with open(self.log_path, "a") as log:
+                    print(f"entropy-gym: the cell runs without a sandbox: {reason}", file=log)
+            return None
+        trusted = all(is_builtin(c) for c in self.cells)
+        files = [agent_file(c) for c in self.cells]
+        read = [os.path.dirname(f) for f in files if f]
+        writable: list[str] = []
+        if trusted:  # built-in agents: the working folder to read, and their own outputs
+            read.append(os.getcwd())
+            writable = _output_folders(self.cells)
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND)
+        try:
+            return sandbox.start(
+                sandbox.TRUSTED if trusted else sandbox.AGENT,
+                log_fd=fd,
+                extra_read=read,
+                writable=writable,
+                tmp_mb=int(self.cell.memory_limit_mb or 0),
+                cwd=os.getcwd() if trusted else "/",
+            )
+        except OSError as err:
+            self.refused = f"the cell's sandbox could not be started ({err})"
+            return None
+        finally:
+            os.close(fd)
 
     def waitables(self) -> list[Any]:
-        return [self.conn, self.process.sentinel]
+        return [] if self.process is None else [self.conn, self.process.sentinel]
 
     def wake_at(self) -> float:
         """When the runner must look at this cell next even if nothing happens."""
-        return min(self.deadline, self._next_check)
+        return self.started if self.process is None else min(self.deadline, self._next_check)
 
     def poll_all(self, now: float | None = None) -> list[Outcome] | None:
         """The outcomes of every cell of the process (see :meth:`poll`)."""
@@ -394,6 +490,8 @@ class CellProcess:
                 self._progress.append(line[len(PROGRESS_PREFIX) :])
 
     def _poll(self, now: float) -> Outcome | None:
+        if self.refused is not None:
+            return failed(self.cell, self.refused, None, 0.0, self.device, retry=True)
         if self.conn.poll():
             try:
                 status, payload, detail = self.conn.recv()
@@ -447,18 +545,25 @@ class CellProcess:
         if written > OUTPUT_LIMIT_MB:
             return f"wrote more than {OUTPUT_LIMIT_MB} MiB of output; the cell was killed"
         limit = self.cell.memory_limit_mb
-        pid = self.process.pid
-        if limit and pid is not None:
-            from entropy_gym.runner.sandbox import group_processes, group_rss_mb
+        if limit:
+            from entropy_gym.runner.sandbox import group_rss_mb
 
-            pids = group_processes(pid)
+            pids = self.processes()
             used = group_rss_mb(pids)
             if used > limit:
                 return (
                     f"memory limit of {limit} MiB exceeded by the cell's {len(pids)} processes "
-                    f"together ({used:.0f} MiB resident); the cell was killed"
+                    f"together ({used:.0f} MiB in memory); the cell was killed"
                 )
         return None
+
+    def processes(self) -> list[int]:
+        """The cell's live processes: its process group and its sandbox's."""
+        pid = self.process.pid if self.process is not None else None
+        pids = set(sandbox.group_processes(pid)) if pid is not None else set()
+        if self.sandbox is not None:
+            pids.update(self.sandbox.processes())
+        return sorted(pids)
 
     def _with_log(self, detail: str | None) -> str | None:
         """``detail`` followed by the tail of the cell's output, if it wrote any."""
@@ -508,21 +613,30 @@ class CellProcess:
         self.cleanup()
 
     def _kill_group(self) -> None:
+        if self.process is None:
+            return
         pid = self.process.pid
         if pid is not None and self.process.is_alive():
             try:
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
+        if self.sandbox is not None:
+            self.sandbox.stop()
         self._reap()
 
     def _reap(self) -> None:
+        if self.process is None:
+            return
         self.process.join(REAP_TIMEOUT_S)
         self.conn.close()
 
     def _kill_leftovers(self) -> None:
-        """Kill what the cell started and left running in its group (it has ended)."""
-        pid = self.process.pid
+        """Kill what the cell started and left running (it has ended): its process group,
+        and everything in its sandbox."""
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        pid = self.process.pid if self.process is not None else None
         if pid is None:
             return
         try:
@@ -538,6 +652,41 @@ class CellProcess:
             os.unlink(self.log_path)
         except OSError:
             pass
+
+
+#: Parameters of built-in agents that name a folder the agent writes to.
+OUTPUT_PARAMETERS = ("tensorboard_log",)
+
+
+def _output_folders(cells: Sequence[Cell]) -> list[str]:
+    """The folders built-in agents write to (made now), bound writable in their sandbox."""
+    folders = []
+    for cell in cells:
+        for name in OUTPUT_PARAMETERS:
+            value = cell.agent_config.get(name)
+            if isinstance(value, str) and value:
+                folder = os.path.abspath(os.path.expanduser(value))
+                try:
+                    os.makedirs(folder, exist_ok=True)
+                except OSError:
+                    continue
+                folders.append(folder)
+    return sorted(set(folders))
+
+
+@functools.lru_cache(maxsize=1)
+def _log_folder() -> str:
+    """A folder only this process's user can open, for its cells' logs (removed at exit):
+    the cells write to their log through the file they were given, and cannot open another's."""
+    folder = tempfile.mkdtemp(prefix="entropy-gym-logs-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _new_log(cell: Cell) -> str:
+    fd, path = tempfile.mkstemp(prefix=f"cell-{cell.key}-", suffix=".log", dir=_log_folder())
+    os.close(fd)
+    return path
 
 
 def run_isolated(cell_data: dict[str, Any], device: str, cwd: str | None = None) -> dict[str, Any]:

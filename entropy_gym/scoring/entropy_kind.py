@@ -25,6 +25,7 @@ can be rebuilt without running again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -183,3 +184,38 @@ def column_meaning(key: str) -> str:
         f"{_KIND_TEXT.get(kind, (kind, kind))[1]}, "
         f"{_DISTRIBUTION_TEXT.get(distribution, (distribution, distribution))[1]}"
     )
+
+
+#: The largest Shannon entropy of a distribution over at most 2**64 outcomes (nats): the bound
+#: of a discrete entropy whose action count is not known.
+DISCRETE_CAP = 64 * math.log(2.0)
+#: A token entropy is at most ``log(vocabulary)``; no vocabulary has 2**24 tokens.
+TOKEN_CAP = 24 * math.log(2.0)
+#: Differential entropy per action dimension, either sign (a Gaussian's sd would have to be
+#: below 1e-43 or above 1e43 to leave it).
+CONTINUOUS_CAP_PER_DIM = 100.0
+#: A reply entropy or an entropy of unknown kind, either sign.
+GENERIC_CAP = 1e5
+#: Rounding allowed at the bounds of a discrete or token entropy.
+TOLERANCE = 1e-6
+
+
+def entropy_bounds(
+    kind: str | None, *, max_entropy: float | None = None, action_dims: int = 1
+) -> tuple[float, float]:
+    """``(lowest, highest)`` value an entropy of ``kind`` can take, in nats: ``[0, log n]``
+    for a discrete one over ``n`` actions (``max_entropy``; :data:`DISCRETE_CAP` when ``n`` is
+    unknown), ``[0, log V]`` for a token one (:data:`TOKEN_CAP`), ``±100`` nats per action
+    dimension for a continuous one, and ``[0, 1e5]`` (reply) or ``±1e5`` (unknown) otherwise.
+    A stored entropy outside them is a broken result, not a score."""
+    if kind == DISCRETE:
+        top = max_entropy if max_entropy is not None and math.isfinite(max_entropy) else None
+        return -TOLERANCE, (DISCRETE_CAP if top is None else top) + TOLERANCE
+    if kind == TOKEN:
+        return -TOLERANCE, TOKEN_CAP + TOLERANCE
+    if kind == CONTINUOUS:
+        cap = CONTINUOUS_CAP_PER_DIM * max(1, int(action_dims))
+        return -cap, cap
+    if kind == REPLY:
+        return -TOLERANCE, GENERIC_CAP
+    return -GENERIC_CAP, GENERIC_CAP

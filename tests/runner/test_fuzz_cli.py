@@ -218,22 +218,143 @@ def build_cases(tmp: Path) -> list[dict[str, Any]]:
         ["nosuchcommand"],
     ):
         cases.append({"argv": argv})
+    cases += hostile_input_cases(tmp, store)
     return [{"single": True, **case, "store": store} for case in cases]
 
 
+BANDIT = "TextBandit/Bernoulli-K5-hard-v0"
+
+
+def _suite_text(**changes: Any) -> str:
+    return yaml.safe_dump({"suites": {"fuzz": {**BASE, **changes}}}, allow_unicode=True)
+
+
+def hostile_input_cases(tmp: Path, store: str) -> list[dict[str, Any]]:
+    """Inputs that once hung, exhausted the host, ended in a traceback or were accepted when
+    they should not be: each must now be refused up front, in one line, with exit 2.
+
+    A case may carry ``env`` (variables set while it runs), ``unchanged`` (files that must
+    keep their bytes) and ``lock`` (a store the driver holds locked meanwhile)."""
+    import os
+
+    good = tmp / "good.yaml"
+    out = tmp / "out"
+    common = ["--store", store, "--out", str(out), "--quiet"]
+    run = ["run", "fuzz", "--file", str(good), *common]
+    agent = tmp / "agent.py"
+    submit = ["submit", f"{agent}:Agent", "--suite", "fuzz", "--file", str(good), *common]
+    cases: list[dict[str, Any]] = []
+
+    def suite_case(name: str, text: str | bytes, *argv: str, **extra: Any) -> None:
+        path = tmp / f"hostile-{len(cases)}-{name}.yaml"
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+        cases.append({"argv": ["run", "fuzz", "--file", str(path), *common, *argv], **extra})
+
+    # Point 5: inputs that hang or exhaust the host.
+    cases.append({"argv": [*submit, "--time-limit", "inf"]})
+    fifo = tmp / "suite.fifo"
+    os.mkfifo(fifo)
+    cases.append({"argv": ["run", "fuzz", "--file", str(fifo), *common]})
+    cases.append({"argv": ["run", "fuzz", "--file", "/dev/zero", *common]})
+    board_file = str(out / "fuzz" / "results.json")
+    cases.append({"argv": ["run", "fuzz", "--file", str(good), "--store", board_file,
+                           "--out", str(out), "--quiet"], "store": board_file})  # fmt: skip
+    # Point 6: tracebacks.
+    suite_case("latin1", "suites:\n  fuzz:\n    description: caf\xe9\n".encode("latin-1"))
+    suite_case("deep", "suites: " + "[" * 20_000 + "]" * 20_000)
+    suite_case("bigint", f"suites:\n  fuzz:\n    seeds: [{'9' * 5000}]\n")
+    suite_case("surrogate", _suite_text(agents=[{"name": "random", "label": "a\ud800b"}]))
+    suite_case(
+        "seed-range", _suite_text(seeds=[2**63]), env={"ENTROPY_GYM_LIMIT_SEED": str(10**20)}
+    )
+    for version in ("4", "abc"):
+        path = tmp / f"schema-{version}.sqlite"
+        import sqlite3
+
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (version,))
+        cases.append({"argv": ["run", "fuzz", "--file", str(good), "--store", str(path),
+                               "--out", str(out), "--quiet"], "unchanged": [str(path)]})  # fmt: skip
+    damaged = {
+        "truncated": b'{"suite": {"name": "fuzz"}, "rows": [',
+        "list": b"[]",
+        "keys": b'{"suite": {"name": "fuzz"}, "rows": [{"label": "x"}], "cells": []}',
+        "binary": bytes(range(256)) * 4,
+    }
+    for name, data in damaged.items():
+        folder = tmp / f"damaged-{name}"
+        (folder / "fuzz").mkdir(parents=True)
+        (folder / "fuzz" / "results.json").write_bytes(data)
+        cases.append({"argv": ["show", "fuzz", "--out", str(folder)]})
+        cases.append({"argv": ["leaderboard", "fuzz", "--file", str(good), "--store", store,
+                               "--check", "--out", str(folder), "--quiet"]})  # fmt: skip
+    # Point 7: accepted when they should not be.
+    suite_case("duplicate-key", _suite_text() + "    seeds: [0]\n")
+    cases.append({"argv": [*run, "--seeds", ""]})
+    cases.append({"argv": [*run, "--envs", ""]})
+    for kwargs in ({"horizon": True}, {"hint": "no"}, {"gap": "0.3"}):
+        suite_case("coerced", _suite_text(envs=[{"id": BANDIT, "kwargs": kwargs}]))
+    for label in ("ran\u200bdom", "r\u0430ndom", "random ", "Random", "ｒａｎｄｏｍ"):
+        cases.append({"argv": [*submit, "--label", label]})
+    suite_case("look-alike", _suite_text(agents=["random", {"name": "random", "label": "RANDOM"}]))
+    cases.append({"argv": [*submit, "--config", '{"name": "ucb1"}']})
+    cases.append({"argv": [*submit, "--config", "[" * 100_000 + "]" * 100_000]})
+    reasoning = "Reasoning/Arithmetic-easy-v0"
+    suite_case("grpo-cartpole", _suite_text(agents=["llm_grpo"]))
+    for params in ({"model": "/etc"}, {"max_new_tokens": 10**6}):
+        suite_case("grpo", _suite_text(envs=[reasoning], agents=[{"name": "llm_grpo", **params}]))
+    suite_case("ppo-gamma", _suite_text(agents=[{"name": "ppo", "gamma": 2}]))
+    suite_case("sac-tau", _suite_text(envs=["Pendulum-v1"], agents=[{"name": "sac", "tau": 5}]))
+    link = tmp / "link.sqlite"
+    link.symlink_to(tmp / "locked.sqlite")
+    cases.append({"argv": ["run", "fuzz", "--file", str(good), "--store", str(link),
+                           "--out", str(out), "--quiet"],
+                  "lock": str(tmp / "locked.sqlite"), "store": str(tmp / "never.sqlite")})  # fmt: skip
+    cases.append({"argv": ["run", "fuzz", "--file", str(good), "--store", store, "--out",
+                           "/proc/sys", "--quiet"]})  # fmt: skip
+    return cases
+
+
 DRIVER = r"""
-import contextlib, io, json, os, resource, sys, time, traceback
+import contextlib, hashlib, io, json, os, resource, signal, sys, time, traceback
 limit = int(sys.argv[2]) * 2**30
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from entropy_gym.cli import main
+from entropy_gym.runner import Store
+
+class Stuck(Exception):
+    pass
+
+def alarm(signum, frame):
+    raise Stuck("the case ran past its time limit")
+
+signal.signal(signal.SIGALRM, alarm)
+
+def digest(path):
+    try:
+        return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    except OSError:
+        return None
+
 out = []
 for case in json.load(open(sys.argv[1])):
     for suffix in ("", "-wal", "-shm", ".lock"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(case["store"] + suffix)
+    before = {p: digest(p) for p in case.get("unchanged", [])}
+    saved = {k: os.environ.get(k) for k in case.get("env", {})}
+    os.environ.update(case.get("env", {}))
+    held = contextlib.ExitStack()
+    if case.get("lock"):
+        held.enter_context(held.enter_context(Store(case["lock"])).run_lock())
     err, std = io.StringIO(), io.StringIO()
     started = time.monotonic()
     crash = None
+    signal.alarm(int(sys.argv[3]))
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(std):
             try:
@@ -242,10 +363,21 @@ for case in json.load(open(sys.argv[1])):
                 rc = stop.code
     except BaseException:
         rc, crash = None, traceback.format_exc()
-    out.append({"rc": rc, "stderr": err.getvalue(), "crash": crash,
+    finally:
+        signal.alarm(0)
+        held.close()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    changed = [p for p, d in before.items() if digest(p) != d]
+    out.append({"rc": rc, "stderr": err.getvalue(), "crash": crash, "changed": changed,
                 "store": os.path.exists(case["store"]), "s": time.monotonic() - started})
 json.dump(out, sys.stdout)
 """
+#: Seconds one case may take (a FIFO or /dev/zero read would otherwise never end).
+CASE_TIME_LIMIT_S = 120
 
 
 def test_malformed_suites_and_cli_inputs_end_in_one_line_and_exit_2(tmp_path):
@@ -254,7 +386,7 @@ def test_malformed_suites_and_cli_inputs_end_in_one_line_and_exit_2(tmp_path):
     spec = tmp_path / "cases.json"
     spec.write_text(json.dumps(cases))
     done = subprocess.run(
-        [sys.executable, "-c", DRIVER, str(spec), str(MEMORY_LIMIT_GB)],
+        [sys.executable, "-c", DRIVER, str(spec), str(MEMORY_LIMIT_GB), str(CASE_TIME_LIMIT_S)],
         env=cli_env(),
         capture_output=True,
         text=True,
@@ -273,6 +405,7 @@ def test_malformed_suites_and_cli_inputs_end_in_one_line_and_exit_2(tmp_path):
             and all(line.startswith("entropy-gym: error: ") for line in lines)
             and "Traceback" not in result["stderr"]
             and not result["store"]
+            and not result["changed"]
         )
         if not ok:
             problems.append((case["argv"][:2], result["rc"], lines[:3], result["crash"]))

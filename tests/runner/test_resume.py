@@ -9,9 +9,19 @@ import sqlite3
 import subprocess
 import time
 
+import pytest
+
 from entropy_gym.leaderboard.publish import publish_from_store
 from entropy_gym.runner import Store, expand, load_suite, run_cells
 from tests.runner.helpers import agent_ref, cli, cli_env, write_suite
+
+
+@pytest.fixture(autouse=True)
+def _no_sandbox(monkeypatch):
+    """The gated agent talks to the test through files (a gate, its pid), which the sandbox
+    hides: these tests of resuming run without it (tests/runner/test_sandbox.py has it)."""
+    monkeypatch.setenv("ENTROPY_GYM_SANDBOX", "off")
+
 
 FILES = ("results.json", "leaderboard.md", "aggregates.svg", "profile.svg", "entropy_return.svg")
 

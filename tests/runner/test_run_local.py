@@ -209,7 +209,7 @@ FAILING = {
     "NaNEntropy": "agent returned a NaN entropy (env 0)",
     "OutOfSpace": "agent returned an action outside the action space Discrete(2) (env 0: 2)",
     "Hanging": "time limit of 6 s exceeded; the cell was killed",
-    "Exiting": "the cell process exited with status 3 before sending a result",
+    "Exiting": "the agent's process exited with status 3 before answering",
     "Missing": "building the agent raised ConfigError",
 }
 

@@ -184,6 +184,10 @@ class SB3Agent(ModelAgent):
                     f"({_sb3_name(algo)} accepts: "
                     f"{', '.join(accepted)})"
                 )
+        for key, value in self.sb3_kwargs.items():
+            problem = _range_problem(key, value)
+            if problem:
+                raise ConfigError(f"agent '{self.name}': {key} {problem}, got {value!r}")
         if self.policy_name is not None and self.policy_name not in algo.policy_aliases:
             raise ConfigError(
                 f"agent '{self.name}': unknown policy '{self.policy_name}'; expected one of: "
@@ -608,3 +612,33 @@ def _resolve_policy_kwargs(agent: str, policy_kwargs: Mapping[str, Any]) -> dict
             )
         out["activation_fn"] = getattr(torch.nn, _ACTIVATIONS[key])
     return out
+
+
+#: Ranges of SB3 parameters that SB3 itself does not check (a discount of 2 trains on
+#: exploding targets): ``(low, high, low included, high included)``.
+_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "gamma": (0.0, 1.0, True, True),
+    "gae_lambda": (0.0, 1.0, True, True),
+    "tau": (0.0, 1.0, False, True),
+    "exploration_fraction": (0.0, 1.0, True, True),
+    "exploration_initial_eps": (0.0, 1.0, True, True),
+    "exploration_final_eps": (0.0, 1.0, True, True),
+    "learning_rate": (0.0, float("inf"), False, False),
+    "clip_range": (0.0, float("inf"), False, False),
+    "max_grad_norm": (0.0, float("inf"), False, False),
+    "vf_coef": (0.0, float("inf"), True, False),
+}
+
+
+def _range_problem(key: str, value: Any) -> str | None:
+    """Why a numeric SB3 parameter is out of its range (schedules and strings are SB3's)."""
+    bounds = _RANGES.get(key)
+    if bounds is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    low, high, low_in, high_in = bounds
+    ok = math.isfinite(value) and (low <= value if low_in else low < value)
+    ok = ok and (value <= high if high_in else value < high)
+    if ok:
+        return None
+    left, right = "[" if low_in else "(", "]" if high_in else ")"
+    return f"must be in {left}{low:g}, {high:g}{right}"

@@ -59,6 +59,8 @@ from entropy_gym.agents.progress import TrainingProgress, progress_logger
 
 #: Catalog families this agent trains on.
 TRAINABLE_FAMILIES = ("reasoning", "text-bandit", "tool-task")
+#: The longest reply llm_grpo samples (tokens): beyond it a reply outgrows the models' context.
+MAX_NEW_TOKENS = 4096
 #: LoRA defaults (peft): rank, scaling and the projections adapted.
 LORA_DEFAULTS: dict[str, Any] = {
     "r": 16,
@@ -190,6 +192,31 @@ class GRPOAgent(LocalLMAgent):
         self.updates = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def check_task(self, task: TaskSpec) -> None:
+        """Refuse, before any cell runs, what :meth:`setup` would refuse in one: a non-text
+        env, a model that is neither the default nor a local model folder, and replies
+        longer than :data:`MAX_NEW_TOKENS`. No model is loaded."""
+        from pathlib import Path
+
+        if task.family not in TRAINABLE_FAMILIES:
+            raise ConfigError(
+                f"agent 'llm_grpo' trains on text envs (Reasoning/, TextBandit/, ToolTask/); "
+                f"env {task.env_id!r} is not one of them (family {task.family}, action space "
+                f"{task.action_space})"
+            )
+        if self.model_name != DEFAULT_MODEL:
+            folder = Path(str(self.model_name)).expanduser()
+            if not (folder / "config.json").is_file():
+                raise ConfigError(
+                    f"llm_grpo model {self.model_name!r} is neither {DEFAULT_MODEL!r} nor a "
+                    "local model folder with a config.json"
+                )
+        if self.plan.max_new_tokens > MAX_NEW_TOKENS:
+            raise ConfigError(
+                f"llm_grpo max_new_tokens must be at most {MAX_NEW_TOKENS}, got "
+                f"{self.plan.max_new_tokens}"
+            )
+
     def setup(self, task: TaskSpec, seed: int, device: str) -> None:
         super().setup(task, seed, device)
         if task.family not in TRAINABLE_FAMILIES:

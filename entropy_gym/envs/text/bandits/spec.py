@@ -100,6 +100,7 @@ class BanditSpec:
             raise ValueError(
                 f"unknown text-bandit parameter(s) {unknown}; expected some of {sorted(known)}"
             )
+        _check_types(kwargs)
         if kwargs.get("means") is not None:
             # Fixed means override an id's registered gap.
             kwargs["means"] = tuple(float(m) for m in kwargs["means"])
@@ -143,3 +144,33 @@ class BanditSpec:
         if data["means"] is not None:
             data["means"] = list(data["means"])
         return data
+
+
+#: The type each parameter must have as given (no coercion: ``true`` is not a horizon, the
+#: string ``"no"`` is not ``False``, the string ``"0.3"`` is not a gap).
+_KWARG_TYPES: dict[str, str] = {
+    "num_arms": "int", "horizon": "int", "gap": "number", "mean_std": "number",
+    "noise_std": "number", "switch_prob": "number", "means": "numbers", "hint": "bool",
+    "reward": "str", "framing": "str", "history": "str",
+}  # fmt: skip
+
+
+def _check_types(kwargs: dict[str, Any]) -> None:
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    tests = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": number,
+        "numbers": lambda v: isinstance(v, (list, tuple)) and all(number(x) for x in v),
+        "bool": lambda v: isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+    }
+    words = {"int": "an integer", "number": "a number", "numbers": "a list of numbers"}
+    for name, value in kwargs.items():
+        want = _KWARG_TYPES.get(name)
+        if want is None or value is None:
+            continue
+        if not tests[want](value):
+            expected = words.get(want, "true or false" if want == "bool" else "a string")
+            raise ValueError(f"{name} must be {expected}, got {value!r}")
