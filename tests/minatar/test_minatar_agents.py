@@ -1,6 +1,6 @@
 """minatar_ppo and minatar_dqn: a group of seeds trained together equals each seed trained
 alone, bit for bit; the hooks reach the jitted programs; the runner stores a seed group as one
-row per seed. The slow test trains PPO to its learning level on Breakout-MinAtar."""
+row per seed. The slow tests train PPO and DQN to the MinAtar paper's level on Breakout-MinAtar."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import gymnasium as gym  # noqa: E402
 
 import entropy_gym  # noqa: E402, F401
 from entropy_gym.agents import Budget, ConfigError, TaskSpec, make_agent  # noqa: E402
-from entropy_gym.agents.minatar.agents import MinAtarPPOAgent  # noqa: E402
 
 ENV = "STORI/MinAtar-Breakout-T1-v0"
 PPO = {"num_envs": 4, "n_steps": 8, "n_epochs": 2, "n_minibatches": 2}
@@ -104,18 +103,35 @@ def test_refusals_are_one_line():
         ppo.train(None, Budget(episodes=3))
 
 
+#: The MinAtar paper (Young & Tian 2019, arXiv:1903.03176), its learning-curve figure (the
+#: MinAtar repository's img/learning_curves.gif): on Breakout at 1M frames, the moving average
+#: of training returns over 100 episodes (mean of 30 runs, sticky actions 0.1) is 10.0 for
+#: AC(0.8) and 9.2 for DQN, read off the figure's pixels (docs/stori.md, "Learning level").
+PAPER_BREAKOUT_1M = {"AC(0.8)": 10.0, "DQN": 9.2}
+#: The level asked for: the mean over seeds at least 80% of the paper's, and every seed at
+#: least 70% (a seed left on a plateau, as PPO's were at a return of about 6, fails).
+MEAN_LEVEL, SEED_LEVEL = 0.8, 0.7
+
+
 @pytest.mark.slow
-def test_ppo_learns_plain_breakout():
-    """The board's PPO (64-64 MLP) on plain Breakout-MinAtar, 2 seeds trained together for
-    1,048,576 env steps: the mean return of each seed's last 100 training episodes. Measured
-    here: 13.2 and 6.3 (random: 0.43); the test asks for at least 5 on average, and that
-    both seeds are at least 5x random (docs/stori.md, "Learning level")."""
+@pytest.mark.parametrize(
+    ("name", "reference"), [("minatar_ppo", "AC(0.8)"), ("minatar_dqn", "DQN")]
+)
+def test_reaches_the_minatar_papers_level_on_plain_breakout(name, reference):
+    """The agent's defaults with the board's 64-64 MLP on plain Breakout-MinAtar, seeds 0-4
+    trained together for 1,048,576 env steps: the mean return of each seed's last 100 training
+    episodes against the paper's curve at 1M frames (PPO against its actor-critic, DQN
+    against its DQN). Measured: PPO 14.8, 12.4, 12.5, 16.8, 15.2; DQN 10.7, 11.1, 9.9, 10.2,
+    7.3 (docs/stori.md, "Learning level")."""
     env_id = "STORI/MinAtar-Breakout-T3.1-v0"
     group = []
-    for seed in (0, 1):
-        agent = make_agent({"name": "minatar_ppo", "hidden": [64, 64]})
+    for seed in range(5):
+        agent = make_agent({"name": name, "hidden": [64, 64]})
         agent.setup(task(env_id), seed, "cpu")
         group.append(agent)
-    MinAtarPPOAgent.train_together(group, Budget(env_steps=1_048_576))
+    type(group[0]).train_together(group, Budget(env_steps=1_048_576))
     finals = [agent.telemetry()[-1]["return"] for agent in group]
-    assert np.mean(finals) >= 5.0 and min(finals) >= 5 * 0.43, finals
+    print(f"{name} on plain Breakout-MinAtar at 1M steps, seeds 0-4: {finals}")
+    level = PAPER_BREAKOUT_1M[reference]
+    assert np.mean(finals) >= MEAN_LEVEL * level, finals
+    assert min(finals) >= SEED_LEVEL * level, finals

@@ -49,15 +49,20 @@ NAMESPACE = "STORI/MinAtar-"
 
 @dataclass(frozen=True)
 class PPOOptions:
+    """Defaults tuned on plain Breakout-MinAtar with the 64-64 MLP (docs/stori.md, "Learning
+    level"): 32 minibatches of 256 (16,384 gradient steps in 1M env steps instead of 4,096) and
+    an entropy coefficient of 0.05; with 8 minibatches or a coefficient of 0.01-0.03, some seeds
+    settle on a policy that loses the ball at the same places (return about 6)."""
+
     #: Empty: the MinAtar network (conv 16 + dense 128); else an MLP of these widths.
     hidden: tuple[int, ...] = ()
     num_envs: int = 64
     n_steps: int = 128
     n_epochs: int = 4
-    n_minibatches: int = 8
+    n_minibatches: int = 32
     learning_rate: float = 5e-4
     anneal_lr: bool = True
-    ent_coef: float = 0.01
+    ent_coef: float = 0.05
     clip_range: float = 0.2
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
@@ -68,14 +73,18 @@ class PPOOptions:
 
 @dataclass(frozen=True)
 class DQNOptions:
+    """Defaults tuned on plain Breakout-MinAtar with the 64-64 MLP (docs/stori.md, "Learning
+    level"): 32 envs (one gradient step per 32 env steps), the target copied every 250
+    gradient steps, Adam at 1e-3 (at 3e-4: a mean return of 7.3 at 1M steps, against 9.8)."""
+
     hidden: tuple[int, ...] = ()
-    num_envs: int = 16
+    num_envs: int = 32
     buffer_size: int = 100_000
     batch_size: int = 64
     steps_per_chunk: int = 128
-    target_interval: int = 500
+    target_interval: int = 250
     learning_starts: int = 10_000
-    learning_rate: float = 3e-4
+    learning_rate: float = 1e-3
     gamma: float = 0.99
     max_grad_norm: float = 10.0
     double: bool = True
