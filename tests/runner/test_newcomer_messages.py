@@ -66,7 +66,8 @@ def test_reasonings_unknown_keyword_lists_what_it_accepts():
         in text
     )
     with pytest.raises(
-        TypeError, match=r"'foo'; it accepts: render_mode \(kind and difficulty come from the id"
+        TypeError,
+        match=r"'foo'; it accepts: render_mode, framing \(kind and difficulty come from the id",
     ):
         gym.make("Reasoning/Countdown-easy-v0", foo=1)
 

@@ -36,8 +36,9 @@ def cell(agent: str, env_id: str, *, seed: int, num_envs: int, episodes: int, **
 def test_the_package_has_one_evaluation_loop():
     """Outside the envs themselves, only runner/evaluation.py steps an env for evaluation; the
     device agents' jitted training programs step their batched JAX env (as SB3 steps its own
-    inside ``learn``), and evaluate through the runner like every agent."""
-    training = {"agents/device/ppo.py", "agents/device/sac.py"}
+    inside ``learn``), the micro models' pretraining plays demonstrations on its own env copies,
+    and all evaluate through the runner like every agent."""
+    training = {"agents/device/ppo.py", "agents/device/sac.py", "agents/llm/micro/demos.py"}
     stepping = sorted(
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
