@@ -19,6 +19,7 @@ import gymnasium as gym
 import pytest
 
 import entropy_gym  # noqa: F401
+from entropy_gym.agents.llm.micro.catalog import RECIPES
 from entropy_gym.agents.llm.model import INSTALL_HINT, default_model_available
 
 needs_llm = pytest.mark.skipif(
@@ -66,7 +67,7 @@ def test_micro_models_update_30x_faster_than_smollm2(benchmark):
     micro = {}
 
     def run_micro():
-        for name in ("micro-s", "micro-m"):
+        for name in RECIPES:
             micro[name] = seconds_per_update(name, 20)
 
     benchmark.pedantic(run_micro, rounds=1, iterations=1)

@@ -6,7 +6,7 @@ through transformers parses its metadata in pure Python and takes about half a m
 first load converts it once to a safetensors directory in the cache, keyed by the file's
 sha256; later loads take seconds. Nothing is ever downloaded.
 
-The micro models (``micro-s``, ``micro-m``: :mod:`entropy_gym.agents.llm.micro`) are small
+The micro models (``micro-s``: :mod:`entropy_gym.agents.llm.micro`) are small
 Llama models pretrained inside the project and shipped in the package; their names resolve to
 their directories, recorded with the sha256 of their weights.
 """

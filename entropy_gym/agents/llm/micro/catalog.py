@@ -5,7 +5,7 @@ into ``entropy_gym/agents/llm/micro/models/NAME/`` (the package ships the result
 (``model.safetensors``), the config, the tokenizer with its chat template, and
 ``provenance.json`` (the command, recipe, seed, commit, data hash, the first steps' losses, and
 where the model starts on held-out problems of every task). ``make_agent("llm_grpo",
-model="micro-m")`` and every other agent's ``model=`` accept the name.
+model="micro-s")`` and every other agent's ``model=`` accept the name.
 
 The tasks are the ones the micro tier of ``llm-rl`` plays, each in its compact framing:
 ``Reasoning/Arithmetic-medium-v0``, ``TextBandit/Bernoulli-K5-easy-v0`` at horizon 10 with the
@@ -63,18 +63,9 @@ RECIPES: dict[str, Recipe] = {
             name="micro-s",
             size="s",
             tasks=TASKS,
-            steps=3000,
+            steps=5000,
             learning_rate=3e-3,
             warmup=100,
-            prompt_weight=0.5,
-        ),
-        Recipe(
-            name="micro-m",
-            size="m",
-            tasks=TASKS,
-            steps=1000,
-            learning_rate=2e-3,
-            warmup=50,
             prompt_weight=0.5,
         ),
     )
