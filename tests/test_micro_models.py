@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import entropy_gym  # noqa: F401  (registers the ids)
-from entropy_gym.agents import make_agent
+from entropy_gym.agents import ConfigError, make_agent
 from entropy_gym.agents.llm.micro.catalog import (
     ARITHMETIC,
     BANDIT,
@@ -28,6 +28,7 @@ from entropy_gym.agents.llm.micro.tokenizer import CHARACTERS, SPECIAL_TOKENS, b
 from entropy_gym.agents.llm.model import ModelUnavailable, resolve_model
 from entropy_gym.cli import main
 from entropy_gym.runner.cells import Cell
+from entropy_gym.runner.evaluation import make_task
 from entropy_gym.runner.rollout import run_cell
 
 MODELS = sorted(RECIPES)
@@ -172,6 +173,25 @@ def test_an_unknown_or_untrained_micro_name_is_refused_in_one_line(tmp_path, mon
         resolve_model("micro-s")
     with pytest.raises(ValueError, match="micro model 'micro-x' is unknown"):
         model_dir("micro-x")
+    with pytest.raises(ConfigError) as err:  # and a suite naming it is refused before any cell
+        make_agent({"name": "llm_grpo", "model": "micro-s"}).check_task(
+            make_task(ARITHMETIC.env_id)
+        )
+    assert str(err.value) == (
+        "llm_grpo micro model 'micro-s' has no weights; train them with "
+        "`entropy-gym models pretrain micro-s`"
+    )
+
+
+def test_the_micro_pilot_suite_expands_with_its_shipped_model():
+    from entropy_gym.runner import expand, load_suite
+    from entropy_gym.runner.suite import check_runnable
+
+    suite = load_suite("llm-rl-micro-pilot")
+    check_runnable(suite)  # what `entropy-gym run` checks before any cell
+    cells = expand(suite)
+    assert len(cells) == 9 and {c.agent_config["model"] for c in cells} == {"micro-s"}
+    assert {c.env_kwargs["framing"] for c in cells} == {"compact"}
 
 
 def test_the_models_command_lists_size_tokenizer_start_and_provenance(capsys):

@@ -194,9 +194,11 @@ class GRPOAgent(LocalLMAgent):
     # -- lifecycle ---------------------------------------------------------------------------
     def check_task(self, task: TaskSpec) -> None:
         """Refuse, before any cell runs, what :meth:`setup` would refuse in one: a non-text
-        env, a model that is neither the default nor a local model folder, and replies
-        longer than :data:`MAX_NEW_TOKENS`. No model is loaded."""
+        env, a model that is neither the default, a trained micro model nor a local model
+        folder, and replies longer than :data:`MAX_NEW_TOKENS`. No model is loaded."""
         from pathlib import Path
+
+        from entropy_gym.agents.llm.micro.catalog import WEIGHTS, is_micro_model, model_dir
 
         if task.family not in TRAINABLE_FAMILIES:
             raise ConfigError(
@@ -204,12 +206,18 @@ class GRPOAgent(LocalLMAgent):
                 f"env {task.env_id!r} is not one of them (family {task.family}, action space "
                 f"{task.action_space})"
             )
-        if self.model_name != DEFAULT_MODEL:
+        if is_micro_model(str(self.model_name)):
+            if not (model_dir(str(self.model_name)) / WEIGHTS).is_file():
+                raise ConfigError(
+                    f"llm_grpo micro model {self.model_name!r} has no weights; train them with "
+                    f"`entropy-gym models pretrain {self.model_name}`"
+                )
+        elif self.model_name != DEFAULT_MODEL:
             folder = Path(str(self.model_name)).expanduser()
             if not (folder / "config.json").is_file():
                 raise ConfigError(
-                    f"llm_grpo model {self.model_name!r} is neither {DEFAULT_MODEL!r} nor a "
-                    "local model folder with a config.json"
+                    f"llm_grpo model {self.model_name!r} is neither {DEFAULT_MODEL!r}, a micro "
+                    "model name, nor a local model folder with a config.json"
                 )
         if self.plan.max_new_tokens > MAX_NEW_TOKENS:
             raise ConfigError(
