@@ -16,6 +16,7 @@ that is root, as an unprivileged user: ``python -m tests.runner.hostile_scenario
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -35,6 +36,7 @@ from tests.runner.helpers import REPO
 AGENTS = Path(__file__).resolve().parent / "hostile_agents.py"
 ENV = {"id": "CartPole-v1", "kwargs": {"max_episode_steps": 40}}
 #: Attackers run in step 2 (label: class), all given the store and the board folder.
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 IN_RUN = ("Unmounter", "NamespaceJumper", "Forger", "HugeEntropy", "LogFlooder")
 
 
@@ -78,7 +80,21 @@ def _tagged(tag: str) -> list[int]:
     return [p for p in out if p != os.getpid()]
 
 
+def _descends_from_here(pid: int) -> bool:
+    """Whether ``pid`` is this process's descendant (orphans come back to it: see main)."""
+    while pid > 1:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                pid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid == os.getpid():
+            return True
+    return False
+
+
 def _bwraps() -> set[int]:
+    """This scenario's live sandboxes: other runs on the machine have theirs."""
     found = set()
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -88,13 +104,16 @@ def _bwraps() -> set[int]:
                         found.add(int(name))
             except OSError:
                 continue
-    return found
+    return {pid for pid in found if _descends_from_here(pid)}
 
 
 def main(folder: str) -> dict[str, Any]:
     tmp = Path(folder)
     out, store_path = tmp / "boards", tmp / "s.sqlite"
     report: dict[str, Any] = {"uid": os.getuid()}
+    # A child subreaper: whatever the runs below leave behind is re-parented to this process
+    # rather than to init, so that it is still found among this scenario's descendants.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     bwraps_before = _bwraps()
 
     # 1. The suite's own agent and the honest twin, published.
