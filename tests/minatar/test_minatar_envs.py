@@ -68,6 +68,27 @@ def test_ids_cover_every_game_and_type():
     assert all(c.random_score is not None and c.reference_score > c.random_score for c in cards)
 
 
+def test_the_registration_catalog_is_the_games_own_and_needs_no_jax():
+    import subprocess
+    import sys
+
+    from entropy_gym.envs.minatar import CATALOG
+    from entropy_gym.envs.minatar.games import GAMES
+
+    assert {
+        name: (g.event_mode, g.event_p, next(iter(g.channel_groups))) for name, g in GAMES.items()
+    } == CATALOG
+    # Without jax (the minatar extra), the package imports and registers every id; making one
+    # is what needs jax.
+    code = (
+        "import sys; sys.modules['jax'] = None; import entropy_gym, gymnasium as gym; "
+        "print(sum(i.startswith('STORI/MinAtar-') for i in gym.registry))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) == len(env_cards("stori-minatar")) == 40
+
+
 def test_type1_replaces_actions_at_rate_p_with_uniform_replacements():
     config = build_config("Breakout", "1", p=0.3)
     _, _, info, _ = rollout(config, action=2)

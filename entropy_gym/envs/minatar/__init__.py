@@ -25,16 +25,27 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def describe(game: str, kwargs: dict[str, Any]) -> str:
-    from entropy_gym.envs.minatar.games import game as game_spec
+#: What registering a game takes, without jax: its default type-2.1 event and probability and
+#: its default channel group (:data:`~.games.GAMES` holds the events themselves, and a test holds
+#: the two equal). So ``import entropy_gym`` works where the ``minatar`` extra is not installed.
+CATALOG: dict[str, tuple[str, float, str]] = {
+    "Asterix": ("gold_to_enemy", 0.02, "enemies"),
+    "Breakout": ("block_hit_cancel_no_reward", 0.25, "ball"),
+    "Freeway": ("speed_jump", 0.05, "speeds"),
+    "Seaquest": ("oxygen_leak", 0.01, "gauges"),
+    "SpaceInvaders": ("alien_descend", 0.01, "direction"),
+}
 
+
+def describe(game: str, kwargs: dict[str, Any]) -> str:
+    event_mode, event_p, channel_group = CATALOG[game]
     type_ = kwargs["type"]
     text = {
         "1": "random action substitution (p=0.3 per step)",
-        "2.1": f"random event '{game_spec(game).event_mode}' (p={game_spec(game).event_p} per step)",
+        "2.1": f"random event '{event_mode}' (p={event_p} per step)",
         "3.1": "the plain game",
         "3.2": (
-            "channels hidden: " + next(iter(game_spec(game).channel_groups))
+            "channels hidden: " + channel_group
             if kwargs.get("mask") == "channels"
             else "left half hidden (p=0.75)"
         ),
@@ -46,12 +57,11 @@ def describe(game: str, kwargs: dict[str, Any]) -> str:
 
 
 def register() -> None:
-    """Register every variant of every game in :data:`~.games.GAMES`."""
+    """Register every variant of every game in :data:`CATALOG` (no jax imported)."""
     from entropy_gym.envs.minatar.anchors import ANCHOR_SOURCE, anchor_scores
-    from entropy_gym.envs.minatar.games import GAMES
     from entropy_gym.registration import EnvCard, register_env
 
-    for game in GAMES:
+    for game in CATALOG:
         scores = anchor_scores(game)
         for suffix, kwargs in VARIANTS.items():
             register_env(
