@@ -323,10 +323,15 @@ def run_outside(cell: Cell, device: str, join: Mapping[str, Any] | None) -> Any:
     process; returns the :class:`~entropy_gym.runner.result.CellResult`."""
     from entropy_gym.runner import provenance
     from entropy_gym.runner.evaluation import play
-    from entropy_gym.runner.result import AgentInfo, CellResult, EnvInfo, Timing, clean_telemetry
-    from entropy_gym.runner.rollout import budget_of, cell_envs, env_provenance, seed_globals
+    from entropy_gym.runner.result import AgentInfo, CellResult, Timing, clean_telemetry
+    from entropy_gym.runner.rollout import (
+        budget_of,
+        cell_envs,
+        env_info,
+        env_provenance,
+        seed_globals,
+    )
     from entropy_gym.runner.vectorization import check_vectorization
-    from entropy_gym.scoring.entropy import action_dims, max_entropy
     from entropy_gym.scoring.entropy_kind import EntropyKind, derive_kind
 
     started = time.perf_counter()
@@ -351,15 +356,7 @@ def run_outside(cell: Cell, device: str, join: Mapping[str, Any] | None) -> Any:
         with phase("making the env"):
             envs = cell_envs(cell, vectorization, device)
         with envs:
-            space = envs.task.action_space
-            env = EnvInfo(
-                spec=envs.spec_json(),
-                family=envs.task.family,
-                observation_space=str(envs.task.observation_space),
-                action_space=str(space),
-                max_entropy=max_entropy(space),
-                action_dims=action_dims(space),
-            )
+            env = env_info(envs)
             channel.send_trusted(("task", envs.task))
             setup_started = time.perf_counter()
             ready, _ = side.expect("ready")

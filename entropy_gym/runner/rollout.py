@@ -64,15 +64,7 @@ def run_cell(cell: Cell, device: str) -> CellResult:
     with phase("making the env"):
         envs = cell_envs(cell, choose_vectorization(cell.vectorization, agent), device)
     with envs:
-        space = envs.task.action_space
-        env = EnvInfo(
-            spec=envs.spec_json(),
-            family=envs.task.family,
-            observation_space=str(envs.task.observation_space),
-            action_space=str(space),
-            max_entropy=max_entropy(space),
-            action_dims=action_dims(space),
-        )
+        env = env_info(envs)
         seed_globals(cell.seed)
         with phase("agent.setup"):
             agent.setup(envs.task, cell.seed, device)
@@ -123,17 +115,7 @@ def run_seed_group(cells: list[Cell], device: str) -> list[CellResult]:
             with phase("making the env"):
                 envs = cell_envs(cell, choose_vectorization(cell.vectorization, agent), device)
             envs_list.append(envs)
-            space = envs.task.action_space
-            infos.append(
-                EnvInfo(
-                    spec=envs.spec_json(),
-                    family=envs.task.family,
-                    observation_space=str(envs.task.observation_space),
-                    action_space=str(space),
-                    max_entropy=max_entropy(space),
-                    action_dims=action_dims(space),
-                )
-            )
+            infos.append(env_info(envs))
             seed_globals(cell.seed)
             with phase("agent.setup"):
                 agent.setup(envs.task, cell.seed, device)
@@ -226,6 +208,20 @@ def cell_envs(cell: Cell, vectorization: str, device: str) -> TaskEnvs:
         seed=cell.seed,
         vectorization=vectorization,
         device=native_device,
+    )
+
+
+def env_info(envs: TaskEnvs) -> EnvInfo:
+    """What a result records of the env it was scored on: spec, family, spaces, and the
+    action space's maximum entropy and dimensions."""
+    space = envs.task.action_space
+    return EnvInfo(
+        spec=envs.spec_json(),
+        family=envs.task.family,
+        observation_space=str(envs.task.observation_space),
+        action_space=str(space),
+        max_entropy=max_entropy(space),
+        action_dims=action_dims(space),
     )
 
 

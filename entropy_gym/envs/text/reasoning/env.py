@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 
 from entropy_gym.envs.text.reasoning.problems import DIFFICULTIES, FRAMINGS, KINDS, Problem
+from entropy_gym.envs.text.reasoning.verify import check_reply_action, reply_info
 
 #: Replies up to this length are in the action space.
 MAX_REPLY_CHARS = 4096
@@ -101,29 +102,13 @@ class ReasoningEnv(gym.Env[str, str]):
         return self._problem.question, {"kind": self.kind, "difficulty": self.difficulty}
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        if self._problem is None:
-            raise RuntimeError("call reset() before step()")
-        if self._done:
-            raise RuntimeError("the episode is over; call reset() before step()")
-        if not isinstance(action, str):
-            raise TypeError(
-                f"a Reasoning/ action is the reply text (str), got {type(action).__name__}"
-            )
+        check_reply_action(action, self._problem is not None, self._done)
+        assert self._problem is not None
         verdict = self._problem.check(action)
         self._done = True
         self._last = f"{self._problem.question}\n\n{action}\n\n[{verdict.reason}]"
         reward = 1.0 if verdict.correct else 0.0
-        info = {
-            "correct": verdict.correct,
-            "invalid_action": verdict.invalid,
-            "judged": verdict.judged,
-            "reason": verdict.reason,
-            "episode_metrics": {
-                "success": reward,
-                "invalid_rate": float(verdict.invalid),
-                "reply_chars": float(len(action)),
-            },
-        }
+        info = reply_info(verdict, action)
         return self._problem.question, reward, True, False, info
 
     def render(self) -> str | None:

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 
 from entropy_gym.envs.text.reasoning.gym_tasks import DIFFICULTIES, INSTALL_HINT, TASKS
-from entropy_gym.envs.text.reasoning.verify import Verdict
+from entropy_gym.envs.text.reasoning.verify import Verdict, check_reply_action, reply_info
 
 MAX_REPLY_CHARS = 4096
 CHARSET = string.printable
@@ -109,30 +109,12 @@ class ReasoningGymEnv(gym.Env[str, str]):
         return Verdict(answer, False, f"{answer!r} scores {score:.3g}, not 1"), score
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        if self._entry is None:
-            raise RuntimeError("call reset() before step()")
-        if self._done:
-            raise RuntimeError("the episode is over; call reset() before step()")
-        if not isinstance(action, str):
-            raise TypeError(
-                f"a Reasoning/ action is the reply text (str), got {type(action).__name__}"
-            )
+        check_reply_action(action, self._entry is not None, self._done)
         verdict, score = self.judge(action)
         self._done = True
         self._last = f"{self._question}\n\n{action}\n\n[{verdict.reason}]"
         reward = 1.0 if verdict.correct else 0.0
-        info = {
-            "correct": verdict.correct,
-            "invalid_action": verdict.invalid,
-            "judged": verdict.judged,
-            "reason": verdict.reason,
-            "score": score,
-            "episode_metrics": {
-                "success": reward,
-                "invalid_rate": float(verdict.invalid),
-                "reply_chars": float(len(action)),
-            },
-        }
+        info = reply_info(verdict, action, score=score)
         return self._question, reward, True, False, info
 
     def render(self) -> str | None:

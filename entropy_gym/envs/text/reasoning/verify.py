@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 _ANSWER = re.compile(r"answer\s*[:=]", re.IGNORECASE)
 _INTEGER = re.compile(r"(?<![\d.])-?\d+(?![\d.])")
@@ -44,6 +45,33 @@ class Verdict:
     @property
     def invalid(self) -> bool:
         return self.judged is None
+
+
+def check_reply_action(action: object, started: bool, done: bool) -> None:
+    """Refuse a step before ``reset``, after the episode's one reply, or with a non-text reply."""
+    if not started:
+        raise RuntimeError("call reset() before step()")
+    if done:
+        raise RuntimeError("the episode is over; call reset() before step()")
+    if not isinstance(action, str):
+        raise TypeError(f"a Reasoning/ action is the reply text (str), got {type(action).__name__}")
+
+
+def reply_info(verdict: Verdict, reply: str, **extra: Any) -> dict[str, Any]:
+    """The ``info`` of a Reasoning/ step: the verdict, ``extra`` keys, and episode metrics."""
+    success = 1.0 if verdict.correct else 0.0
+    return {
+        "correct": verdict.correct,
+        "invalid_action": verdict.invalid,
+        "judged": verdict.judged,
+        "reason": verdict.reason,
+        **extra,
+        "episode_metrics": {
+            "success": success,
+            "invalid_rate": float(verdict.invalid),
+            "reply_chars": float(len(reply)),
+        },
+    }
 
 
 def _after_last_answer(reply: str) -> str:
