@@ -182,16 +182,19 @@ def _redirect_output(log_path: str) -> None:
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
-def limit_threads(threads: int) -> None:
+def limit_threads(threads: int, start_pools: bool = True) -> None:
     """Cap this process's math thread pools (torch's, OpenMP's, BLAS's) at ``threads``.
 
     Cells that run side by side would otherwise each start one thread per core: on 2 cores two
-    LM-training cells with 2 threads each ran 2.5-4.5x slower than with 1 thread each.
+    LM-training cells with 2 threads each ran 2.5-4.5x slower than with 1 thread each. With
+    ``start_pools=False`` only the environment variables are set: resizing a preloaded torch's
+    pool above one thread starts its threads, and a process with threads cannot join a user
+    namespace (``setns`` fails with EINVAL), so a sandboxed cell calls this again once inside.
     """
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
     torch = sys.modules.get("torch")  # preloaded by the fork server; else it reads the above
-    if torch is not None:
+    if torch is not None and start_pools:
         torch.set_num_threads(threads)
 
 
@@ -208,7 +211,8 @@ def _child_main(
     describes, where there is one), send one message, exit at once."""
     _die_with_parent()
     if threads is not None:
-        limit_threads(threads)
+        # Sized after joining a sandbox: a thread pool started before makes setns fail.
+        limit_threads(threads, start_pools=join is None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.setpgid(0, 0)
@@ -239,6 +243,8 @@ def _child_main(
         sandbox.enter(join)
     except OSError as err:
         _finish(conn, ("failed", f"the cell could not enter its sandbox ({err})", None))
+    if threads is not None:
+        limit_threads(threads)
     child = os.fork()
     if child == 0:
         os.setsid()

@@ -320,3 +320,28 @@ def test_without_a_sandbox_a_run_warns_or_refuses_as_configured(tmp_path, monkey
         "the cell needs a sandbox (ENTROPY_GYM_SANDBOX=require), but bubblewrap is not "
         "installed (test)"
     )
+
+
+def test_a_torch_agent_with_more_than_one_thread_runs_in_the_sandbox(tmp_path):
+    """A built-in torch agent, its module preloaded by the fork server, given every CPU
+    (``--workers 1``): sizing torch's thread pool starts threads, and a process with threads
+    cannot join the sandbox's user namespace, so the pool is sized once the cell is inside.
+    A fresh process runs it, because the fork server's preload is fixed when it starts."""
+    import subprocess
+    import sys
+
+    _sandbox_or_skip()
+    path = write_suite(
+        tmp_path / "b.yaml", "torch1", seeds=[0], eval_episodes=1, envs=["CartPole-v1"],
+        agents=[{"name": "ppo", "n_steps": 32}], budget={"env_steps": 32},
+    )  # fmt: skip
+    store = tmp_path / "s.sqlite"
+    command = [sys.executable, "-m", "entropy_gym", "run", "torch1", "--file", str(path)]
+    command += ["--workers", "1", "--store", str(store), "--out", str(tmp_path / "out"), "--quiet"]
+    env = {**os.environ, "ENTROPY_GYM_SANDBOX": "require"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with Store(store) as opened:
+        (row,) = opened.rows("torch1")
+    assert row.ok, row.reason
+    assert row.provenance["threads"] == max(1, len(os.sched_getaffinity(0)))
