@@ -315,10 +315,12 @@ def type_transfer_note(results: dict[str, Any]) -> str | None:
     if "type_transfer" not in results:
         return None
     if not results["type_transfer"]:
+        seeds = len(results["suite"]["seeds"])
         return (
-            "Not measured on this board: it needs the plain type 3.1, two other types, at "
-            "least 3 (learning agent, game) items with all three in games with two or more "
-            "learning agents, and 5 seeds or more."
+            f"Not measured on this board ({seeds} seed{'s' if seeds != 1 else ''}): it needs "
+            "the plain type 3.1, two other types, at least 3 (learning agent, game) items "
+            "with all three in games with two or more learning agents, and 5 seeds or more "
+            "(the two types' drops come from disjoint seeds, at least 2 each)."
         )
     return (
         "Spearman rank correlation, over (learning agent, game) items, of the agent's drop "
