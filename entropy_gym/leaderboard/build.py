@@ -64,6 +64,7 @@ from entropy_gym.scoring.fit import checkpoint_pairs, fit_entropy_return
 from entropy_gym.scoring.normalise import Anchors, anchors_for
 from entropy_gym.scoring.power import board_power, pilot_spreads
 from entropy_gym.scoring.robustness import robustness, stori_tasks
+from entropy_gym.scoring.type_transfer import learning_scores, type_transfer
 
 #: Version 2 added verdicts against a declared baseline, entropy columns by kind, broken
 #: seeds, the power of the board, and per-cell entropy kinds and telemetry.
@@ -201,7 +202,7 @@ def assemble(
         _assign_ranks(entries)
     _add_improvement(entries, matrices, suite.bootstrap_reps)
 
-    return {
+    board: dict[str, Any] = {
         "version": RESULTS_VERSION,
         "suite": {
             "name": suite.name,
@@ -235,9 +236,13 @@ def assemble(
         "profiles": _profiles(matrices, suite.bootstrap_reps),
         "fits": _fits(tasks, cells, list(columns)),
         "power": _power(suite, cells, groups),
-        "cells": cells,
-        "provenance": provenance,
     }
+    game_types = stori_tasks({e.name: e.id for e in suite.envs})
+    if game_types:  # a suite with the stochasticity taxonomy's types (STORI, Control)
+        board["type_transfer"] = _type_transfer(suite, cells, game_types)
+    board["cells"] = cells
+    board["provenance"] = provenance
+    return board
 
 
 def baseline_groups(suite: Suite, labels: Sequence[str]) -> list[BaselineGroup]:
@@ -649,6 +654,16 @@ def _power(
         **board_power(len(suite.seeds), len(tasks), comparisons),
         "spread": pilot_spreads(cells, tasks),
     }
+
+
+def _type_transfer(
+    suite: Suite, cells: Sequence[dict[str, Any]], game_types: Mapping[str, tuple[str, str]]
+) -> list[dict[str, Any]] | None:
+    """Whether the learning agents' robustness under one type carries over to another
+    (:mod:`entropy_gym.scoring.type_transfer`): one record per pair of non-plain types, or
+    ``None`` where the board cannot say."""
+    pairs = type_transfer(learning_scores(cells, game_types), reps=suite.bootstrap_reps)
+    return [p.to_dict() for p in pairs] if pairs else None
 
 
 def _score_kind(anchors: dict[str, Anchors]) -> dict[str, Any]:

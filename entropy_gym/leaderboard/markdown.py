@@ -51,6 +51,12 @@ def to_markdown(results: dict[str, Any]) -> str:
     if typed:
         lines += ["", "## By stochasticity type", "", table.BY_TYPE_NOTE, ""]
         lines += _md_table(*typed)
+    transfer_note = table.type_transfer_note(results)
+    if transfer_note:
+        lines += ["", f"## {table.TYPE_TRANSFER_TITLE}", "", transfer_note]
+        transfer = table.type_transfer(results)
+        if transfer:
+            lines += ["", *_md_table(*transfer)]
     groups = table.failure_groups(results)
     if groups:
         lines += ["", "## Failed cells", ""] + [

@@ -42,6 +42,15 @@ def print_leaderboard(results: dict[str, Any]) -> None:
             grid.add_row(*row)
         console.print(grid)
         console.print(table.BY_TYPE_NOTE)
+    transfer = table.type_transfer(results)
+    if transfer:
+        grid = Table(title=table.TYPE_TRANSFER_TITLE, title_justify="left")
+        for i, name in enumerate(transfer[0]):
+            grid.add_column(name, justify="left" if i in (0, 4) else "right")
+        for row in transfer[1]:
+            grid.add_row(*row)
+        console.print(grid)
+        console.print(table.type_transfer_note(results), markup=False)
     groups = table.failure_groups(results)
     if groups:
         console.print(f"[red]{sum(len(c) for _, _, c in groups)} failed cells:[/red]")
@@ -62,13 +71,21 @@ def _print_plain(results: dict[str, Any]) -> None:
             print(note)
     typed = table.by_type(results)
     if typed:
-        widths = [max(len(x) for x in col) for col in zip(typed[0], *typed[1])]
-        print("By stochasticity type")
-        for line in [typed[0], ["-" * w for w in widths], *typed[1]]:
-            print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
+        _plain_table("By stochasticity type", *typed)
         print(table.BY_TYPE_NOTE)
+    transfer = table.type_transfer(results)
+    if transfer:
+        _plain_table(table.TYPE_TRANSFER_TITLE, *transfer)
+        print(table.type_transfer_note(results))
     for label, reason, cells in table.failure_groups(results)[:20]:
         print(f"  failed: {label}, {len(cells)} cells: {reason}")
+
+
+def _plain_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(x) for x in col) for col in zip(header, *rows)]
+    print(title)
+    for line in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())
 
 
 def telemetry_tables(

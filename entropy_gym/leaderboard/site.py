@@ -99,7 +99,12 @@ document.querySelectorAll('table.sortable th[data-col]').forEach(function (th) {
 
 
 #: The verdict column's cells (by their first word) and their style.
-_VERDICT_CLASSES = {"better": "better", "worse": "worse", "not": "unresolved"}
+_VERDICT_CLASSES = {
+    "better": "better",
+    "worse": "worse",
+    "not": "unresolved",
+    "unresolved": "unresolved",
+}
 
 #: Estimated narrowest width (px) a table's columns may take on a 1,400 px window: the page's
 #: content is about 1,290 px wide there, and the estimate (:func:`_text_px`, every column at
@@ -406,6 +411,18 @@ def _suite_section(results: dict[str, Any]) -> str:
             f'<p class="note">{html.escape(table.BY_TYPE_NOTE)}</p>',
             _table(key, groups, "by-type", f"{name}-by-type", len(typed[1])),
         ]
+    transfer_note = table.type_transfer_note(results)
+    if transfer_note:
+        parts += [
+            f"<h3>{html.escape(table.TYPE_TRANSFER_TITLE)}</h3>",
+            f'<p class="note">{html.escape(transfer_note)}</p>',
+        ]
+        transfer = table.type_transfer(results)
+        if transfer:
+            key, groups = _grouped(*transfer, [1, len(transfer[0]) - 1])
+            parts.append(
+                _table(key, groups, "type-transfer", f"{name}-type-transfer", len(transfer[1]))
+            )
     for plot in results.get("plots") or []:
         src = f"../{name}/{plot}"
         parts.append(

@@ -236,13 +236,6 @@ def per_env_metrics(results: dict[str, Any]) -> list[tuple[str, list[str], list[
     return out
 
 
-def _type_order(kind: str) -> tuple[float, str]:
-    try:
-        return float(kind), kind
-    except ValueError:
-        return math.inf, kind
-
-
 def by_type(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
     """The per-stochasticity-type summary of a suite with typed envs (STORI, Control), or None.
 
@@ -250,12 +243,12 @@ def by_type(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None
     its robustness ``(xR)`` where the game's plain type-3.1 score is above random: the share of
     plain performance the agent keeps under that type (see :mod:`entropy_gym.scoring.robustness`).
     """
-    from entropy_gym.scoring.robustness import PLAIN_TYPE, stori_tasks
+    from entropy_gym.scoring.robustness import PLAIN_TYPE, stori_tasks, type_order
 
     typed = stori_tasks({e["name"]: e["id"] for e in results["suite"]["envs"]})
     if not typed:
         return None
-    kinds = sorted({kind for _, kind in typed.values()}, key=_type_order)
+    kinds = sorted({kind for _, kind in typed.values()}, key=type_order)
     out = []
     for r in results["rows"]:
         cells = [r["label"]]
@@ -289,6 +282,59 @@ BY_TYPE_NOTE = (
     "plain type-3.1 score of the same game, shown where the plain score is at least "
     f"{MIN_PLAIN_SCORE} (a ratio over a score near random says nothing)."
 )
+
+
+TYPE_TRANSFER_TITLE = "Does robustness carry over between types?"
+
+
+def type_transfer(results: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
+    """One row per pair of non-plain stochasticity types: the rank correlation of the
+    learning agents' robustness under one type with that under the other, its interval, the
+    items and seeds behind it and the verdict (:mod:`entropy_gym.scoring.type_transfer`);
+    None where the board has none."""
+    pairs = results.get("type_transfer")
+    if not pairs:
+        return None
+    header = ["types", "Spearman rho [95% CI]", "items", "seeds", "verdict"]
+    rows = [
+        [
+            f"{p['type_a']} vs {p['type_b']}",
+            with_ci(p["rho"], [p["low"], p["high"]] if p["low"] is not None else None),
+            str(p["n_items"]),
+            f"{len(p['seeds_a'])} + {len(p['seeds_b'])}",
+            p["verdict"],
+        ]
+        for p in pairs
+    ]
+    return header, rows
+
+
+def type_transfer_note(results: dict[str, Any]) -> str | None:
+    """What the type-transfer table correlates and how to read it; on a typed board without
+    one, why it is not measured; None on a board without the taxonomy's types."""
+    if "type_transfer" not in results:
+        return None
+    if not results["type_transfer"]:
+        seeds = len(results["suite"]["seeds"])
+        return (
+            f"Not measured on this board ({seeds} seed{'s' if seeds != 1 else ''}): it needs "
+            "the plain type 3.1, two other types, at least 3 (learning agent, game) items "
+            "with all three in games with two or more learning agents, and 5 seeds or more "
+            "(the two types' drops come from disjoint seeds, at least 2 each)."
+        )
+    return (
+        "Spearman rank correlation, over (learning agent, game) items, of the agent's drop "
+        "from the plain type 3.1 under one type and under the other (per seed: its score "
+        "under the type minus its plain score at that seed), centred within each game (the "
+        "game's mean over its agents subtracted at each seed), so it asks whether the "
+        "agents' order of robustness within a game carries over between the types, not "
+        "which games are hard. The two types' drops come from disjoint seeds (seeds: the "
+        "first type's + the second's), as drops from the same seeds would share their plain "
+        "score's noise and look alike by chance; 95% percentile bootstrap interval over "
+        f"seeds ({results['suite']['bootstrap_reps']} replications). Carries over: the "
+        "interval lies above 0; opposed: below 0; unresolved: it contains 0. Agents that do "
+        "not learn (random) are left out."
+    )
 
 
 RAW_DATA_NOTE = (

@@ -11,10 +11,19 @@ the plain score is not above random (``<= 0``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 PLAIN_TYPE = "3.1"
+
+
+def type_order(kind: str) -> tuple[float, str]:
+    """Sort key of a stochasticity type: by its number (``2.2`` before ``3.1``)."""
+    try:
+        return float(kind), kind
+    except ValueError:
+        return math.inf, kind
 
 
 def robustness(
