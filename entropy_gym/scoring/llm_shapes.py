@@ -271,7 +271,9 @@ def _per_seed(cells: Cells, row: Row, *, partial: bool = False) -> np.ndarray:
         defined = [math.isfinite(v) for v in floats]
         if (partial and any(defined)) or all(defined):
             rows.append(floats)
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+    if not rows:
+        return np.empty((0, 0))
+    return np.asarray(rows, dtype=np.float64)
 
 
 # -- bootstrap and verdicts ------------------------------------------------------------------
