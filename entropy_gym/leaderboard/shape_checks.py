@@ -231,9 +231,13 @@ def vocabulary_size(config: Mapping[str, Any]) -> int | None:
 class Board:
     """The arms of one suite, with plain and intervention look-ups per task."""
 
-    def __init__(self, name: str, arms: Sequence[Arm], baseline: str, envs: Sequence[str]):
+    def __init__(
+        self, name: str, arms: Sequence[Arm], baseline: str, envs: Sequence[str], absent: str = ""
+    ):
         self.name, self.arms, self.baseline = name, list(arms), baseline
         self.envs = list(envs) or sorted({a.env for a in arms})
+        #: What the store lacks when the board has no arm (for ``not run``).
+        self.absent = absent or f"suite {name}"
 
     def plain(self, env: str) -> Arm | None:
         """The baseline label's arm on ``env`` (the most seeds), else the arm without
@@ -290,7 +294,7 @@ def plain_checks(main: Board, reps: int) -> dict[str, list[Part]]:
     }
     if not main.envs:
         for check, names in claims.items():
-            out[check] = [shapes.not_run(check, c, main.name, f"suite {main.name}") for c in names]
+            out[check] = [shapes.not_run(check, c, main.name, main.absent) for c in names]
         return out
     for env in main.envs:
         plain = main.plain(env)
@@ -323,7 +327,7 @@ def _compare(
     if plain is None or arm is None:
         where = f"{label} vs {board.baseline} on {env} ({board.name})"
         if not board.arms:
-            where, missing = f"{label} vs {board.baseline} ({board.name})", f"suite {board.name}"
+            where, missing = f"{label} vs {board.baseline} ({board.name})", board.absent
         elif plain is None:
             missing = f"{board.baseline} cells"
         else:
@@ -422,7 +426,7 @@ def _env_id(board: Board, env: str) -> str:
 def _missing(board: Board, env: str, check: str, claim: str, label: str) -> Part:
     """A part whose arm the board lacks (or the whole suite, where the store has none)."""
     if not board.arms:
-        return shapes.not_run(check, claim, f"{label} ({board.name})", f"suite {board.name}")
+        return shapes.not_run(check, claim, f"{label} ({board.name})", board.absent)
     return shapes.not_run(check, claim, f"{label} on {env} ({board.name})", f"{label} cells")
 
 
@@ -527,7 +531,10 @@ def _board(store: Any, name: str, suite_file: str | None, baseline: str) -> Boar
     arms = load_arms(store, name, suite)
     envs = [e.name for e in suite.envs] if suite is not None else []
     envs = [e for e in envs if any(a.env == e for a in arms)]
-    return Board(name, arms, baseline, envs)
+    absent = ""
+    if not arms and suite is not None and any(r.ok for r in store.rows(name)):
+        absent = f"suite {name} as {suite_file} defines it (its stored cells are of another config)"
+    return Board(name, arms, baseline, envs, absent)
 
 
 def shape_checks(
@@ -633,6 +640,14 @@ def _facts(facts: Mapping[str, Any]) -> str:
         if facts.get(key) is not None:
             label = {"arm": "Lp-Reg", "k": "pass@k k"}.get(key, key)
             shown.append(f"{label}: {facts[key]}")
+    curves, points = facts.get("success_curves"), facts.get("checkpoints")
+    if curves and points:
+        for name, curve in curves.items():
+            who = "Lp-Reg" if name == "arm" else name
+            values = "/".join(shapes.Estimate(v).text() for v in curve)
+            shown.append(
+                f"{who} held-out success at updates {'/'.join(map(str, points))}: {values}"
+            )
     return "; ".join(shown)
 
 

@@ -228,6 +228,22 @@ def test_missing_suites_are_not_run_and_the_report_is_a_function_of_the_store(st
     assert bare["checks"][0]["verdict"] == "reproduced"
 
 
+def test_a_suite_file_that_changed_the_config_leaves_the_old_cells_out(store, tmp_path):
+    changed = {**SUITES, "long": suite([ARITHMETIC], [
+        {**agent("grpo"), "learning_rate": 0.001},
+        {**agent("grpo+lp_reg", "lp_reg"), "learning_rate": 0.001},
+    ])}  # fmt: skip
+    suite_file = tmp_path / "changed.yaml"
+    suite_file.write_text(yaml.safe_dump({"suites": changed}, sort_keys=False))
+    rep = report((suite_file, store[1]))
+    (h,) = rep["checks"][7]["parts"]
+    assert h["verdict"] == "not run" and "its stored cells are of another config" in h["note"]
+    # read without the suite file, the stored cells are what there is
+    bare = shape_checks(store[1], long_suite="long", suite_file=None, reps=REPS)
+    (h,) = bare["checks"][7]["parts"]
+    assert h["verdict"] == "reproduced"
+
+
 def test_command_prints_and_writes_the_table_and_json(store, tmp_path, capsys):
     suite_file, path = store
     out = tmp_path / "board"
