@@ -524,7 +524,7 @@ def long_checks(long_board: Board, reps: int) -> list[Part]:
 # -- the report ------------------------------------------------------------------------------
 def _board(store: Any, name: str, suite_file: str | None, baseline: str) -> Board:
     suite = None
-    if suite_file is not None and os.path.exists(suite_file):
+    if suite_file is not None:
         from entropy_gym.runner import load_suites
 
         suite = load_suites(suite_file).get(name)
@@ -544,10 +544,11 @@ def shape_checks(
     shapes_suite: str = SHAPES_SUITE,
     long_suite: str = LONG_SUITE,
     baseline: str = BASELINE,
-    suite_file: str | None = DEFAULT_SUITE_FILE,
+    suite_file: str | None = None,
     reps: int = 2000,
 ) -> dict[str, Any]:
-    """The shape-check report of a store (what ``shape_checks.json`` holds)."""
+    """The shape-check report of a store (what ``shape_checks.json`` holds). With a
+    ``suite_file``, a suite it defines counts only its current cells and its anchors."""
     from entropy_gym.runner import Store
 
     if not os.path.isfile(store_path):
@@ -674,13 +675,16 @@ def cmd_shape_checks(args: argparse.Namespace) -> int:
     """Compute the shape checks of a store; print them, and with ``--out`` write them."""
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise ConfigError(f"--out {args.out} is not a folder")
+    suite_file = args.file
+    if suite_file is None and os.path.isfile(DEFAULT_SUITE_FILE):
+        suite_file = DEFAULT_SUITE_FILE
     report = shape_checks(
         args.store,
         suite=args.suite,
         shapes_suite=args.shapes_suite,
         long_suite=args.long_suite,
         baseline=args.baseline,
-        suite_file=args.file,
+        suite_file=suite_file,
         reps=args.reps,
     )
     if args.json:
@@ -716,9 +720,9 @@ def add_shape_commands(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument(
         "--file",
-        default=DEFAULT_SUITE_FILE,
-        help=f"suite file: its current cells and anchors where it defines a suite (default: "
-        f"{DEFAULT_SUITE_FILE})",
+        default=None,
+        help="suite file: a suite it defines counts its current cells only, with its anchors "
+        f"(default: {DEFAULT_SUITE_FILE} where there is one)",
     )
     p.add_argument("--reps", type=int, default=2000, help="bootstrap replications (default: 2000)")
     p.add_argument(
