@@ -280,17 +280,16 @@ def _where(board: Board, env: str, arm: Arm | None = None, plain: Arm | None = N
     return f"{arm.label} vs {plain.label if plain else board.baseline} on {env} ({board.name})"
 
 
-def _param(name: str, default: Any) -> Callable[[dict[str, Any]], Any]:
-    return lambda p: p.get(name, default)
-
-
 # -- the checks ------------------------------------------------------------------------------
 def plain_checks(main: Board, reps: int) -> dict[str, list[Part]]:
     """(a) and (b) on every task of the main suite."""
     out: dict[str, list[Part]] = {"a": [], "b": []}
     claims = {
         "a": ("token entropy collapses", "R = -a exp(H) + b fits (entropy, reward)"),
-        "b": ("covariance mostly positive", "entropy change tracks covariance"),
+        "b": (
+            "covariance mostly positive",
+            "entropy change tracks covariance (negative correlation)",
+        ),
     }
     if not main.envs:
         for check, names in claims.items():
@@ -430,6 +429,11 @@ def _missing(board: Board, env: str, check: str, claim: str, label: str) -> Part
     return shapes.not_run(check, claim, f"{label} on {env} ({board.name})", f"{label} cells")
 
 
+def _bonus(arm: Arm) -> float:
+    """An entropy-bonus arm's coefficient (the intervention's default, 0.01, if unset)."""
+    return float((arm.only("entropy_bonus") or {}).get("coef", 0.01))
+
+
 def bonus_checks(shapes_board: Board, reps: int) -> list[Part]:
     """(e) The largest entropy-bonus coefficient of the shapes suite, per task."""
     claim = "a large entropy bonus makes entropy explode"
@@ -439,14 +443,8 @@ def bonus_checks(shapes_board: Board, reps: int) -> list[Part]:
         if not arms:
             parts.append(_missing(shapes_board, env, "e", claim, "grpo+entropy_bonus@1"))
             continue
-        arm = max(
-            arms,
-            key=lambda a: (
-                float(_param("coef", 0.01)(a.only("entropy_bonus") or {})),
-                len(a.cells),
-            ),
-        )
-        coef = float((arm.only("entropy_bonus") or {}).get("coef", 0.01))
+        arm = max(arms, key=lambda a: (_bonus(a), len(a.cells)))
+        coef = _bonus(arm)
         where = f"{arm.label} (coef {coef:g}) on {env} ({shapes_board.name})"
         part = shapes.entropy_explosion(arm.cells, where, reps, vocabulary_size(arm.config))
         part.facts["coef"] = coef
