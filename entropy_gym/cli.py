@@ -962,6 +962,9 @@ def build_parser() -> argparse.ArgumentParser:
     from entropy_gym.leaderboard.commands import add_board_commands
 
     add_board_commands(sub)
+    from entropy_gym.leaderboard.shape_checks import add_shape_commands
+
+    add_shape_commands(sub)
     _add_east_parser(sub)
     _add_models_parser(sub)
 

@@ -6,4 +6,6 @@
 * :mod:`~entropy_gym.scoring.entropy`: per-cell entropy telemetry and the collapse flag.
 * :mod:`~entropy_gym.scoring.fit`: the fit ``R = -a * exp(H) + b``.
 * :mod:`~entropy_gym.scoring.robustness`: STORI robustness relative to type 3.1.
+* :mod:`~entropy_gym.scoring.llm_shapes`: the entropy papers' shape checks on ``llm_grpo``
+  telemetry, with bootstrap intervals over seeds and verdicts.
 """
