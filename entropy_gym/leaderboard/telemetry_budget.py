@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 #: The most telemetry records a published board keeps of one cell (module docstring).
@@ -55,8 +56,10 @@ def _spread(candidates: Sequence[int], count: int) -> list[int]:
     return [candidates[(2 * j + 1) * m // (2 * count)] for j in range(count)]
 
 
-def kept_updates(records: Sequence[Mapping[str, Any]], budget: int = TELEMETRY_BUDGET) -> list[int]:
-    """The indices of the records a published board keeps, ascending (module docstring)."""
+def kept_updates(records: Sequence[Mapping[str, Any]], budget: int | None = None) -> list[int]:
+    """The indices of the records a published board keeps, ascending (module docstring;
+    ``budget``: :data:`TELEMETRY_BUDGET` unless given)."""
+    budget = TELEMETRY_BUDGET if budget is None else budget
     if budget < 2:
         raise ValueError(f"a telemetry budget keeps at least 2 records, got {budget}")
     n = len(records)
@@ -75,7 +78,7 @@ def _fill(anchors: list[int], budget: int) -> list[int]:
     """``anchors`` (ascending indices) and ``budget - len(anchors)`` indices between them,
     shared among the gaps in proportion to their lengths (D'Hondt) and evenly spaced within
     each."""
-    gaps = list(zip(anchors, anchors[1:]))
+    gaps = list(pairwise(anchors))
     shares = [0] * len(gaps)
     for _ in range(budget - len(anchors)):
         open_ = [g for g, (a, b) in enumerate(gaps) if shares[g] < b - a - 1]
@@ -88,7 +91,7 @@ def _fill(anchors: list[int], budget: int) -> list[int]:
 
 
 def published_telemetry(
-    records: Sequence[Mapping[str, Any]], budget: int = TELEMETRY_BUDGET
+    records: Sequence[Mapping[str, Any]], budget: int | None = None
 ) -> dict[str, Any]:
     """A cell entry's telemetry fields for ``records``: ``telemetry`` alone where they fit
     the budget, else the kept records with their updates and the number logged."""
@@ -100,11 +103,11 @@ def published_telemetry(
     return out
 
 
-def budget_cell(cell: dict[str, Any], budget: int = TELEMETRY_BUDGET) -> None:
+def budget_cell(cell: dict[str, Any], budget: int | None = None) -> None:
     """Thin a cell entry's telemetry to the budget in place (a cell of a board published
     before the budget, or under a larger one); an entry within it is left as it is."""
     records = cell.get("telemetry") or []
-    if len(records) <= budget:
+    if len(records) <= (TELEMETRY_BUDGET if budget is None else budget):
         return
     updates = record_updates(cell)
     logged = cell.get(LOGGED_KEY, len(records))
@@ -142,9 +145,10 @@ def budget_note(results: Mapping[str, Any]) -> str | None:
     if not logged:
         return None
     name = results["suite"]["name"]
+    kept = max(len(c["telemetry"]) for c in results["cells"] if c.get(LOGGED_KEY))
     return (
-        f"{len(logged)} cells logged more than {TELEMETRY_BUDGET} training updates (up to "
-        f"{max(logged)}): `telemetry.csv` and `results.json` keep at most {TELEMETRY_BUDGET} "
+        f"{len(logged)} cells logged more than {kept} telemetry records (up to "
+        f"{max(logged)}): `telemetry.csv` and `results.json` keep at most {kept} "
         "records of each (the first and last, every evaluation record, others evenly "
         "spaced; the board's trajectories, collapse flags and fits use every update); the "
         f"result store keeps them all: `entropy-gym export {name} --store STORE --to DIR` "
