@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from entropy_gym.leaderboard.telemetry_budget import published_telemetry
 from entropy_gym.runner.cells import Cell, expand
 from entropy_gym.runner.store import Row, Store
 from entropy_gym.runner.suite import BaselineGroup, EnvEntry, Suite, intervention_label
@@ -389,7 +390,7 @@ def _cell_entry(row: Row, anchors: Anchors) -> tuple[dict[str, Any], Trajectorie
     entry["entropy_kind"] = kind
     entry["learns"] = result.agent.learns  # None: stored before it was; see _complete_cell
     entry["broken"] = None
-    entry["telemetry"] = [dict(r) for r in result.telemetry]
+    entry.update(published_telemetry(result.telemetry))  # the budget: telemetry_budget.py
     success = [float(r["success"]) for r in result.telemetry if r.get("success") is not None]
     return entry, Trajectories(ent["evaluation_trajectory"], ent["training_trajectory"], success)
 

@@ -1,5 +1,5 @@
-"""The board commands that read a published board: ``power`` (seeds by power from a pilot)
-and ``export`` (CSV and TensorBoard). Wired into ``entropy-gym`` by
+"""The board commands that read a published board (or a result store): ``power`` (seeds by
+power from a pilot) and ``export`` (CSV and TensorBoard). Wired into ``entropy-gym`` by
 :func:`add_board_commands`; the work is in :mod:`entropy_gym.scoring.power` and
 :mod:`entropy_gym.leaderboard.export`."""
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from entropy_gym.agents.base import ConfigError
+from entropy_gym.leaderboard.telemetry_budget import LOGGED_KEY, TELEMETRY_BUDGET
 from entropy_gym.runner.defaults import (
     DEFAULT_LEADERBOARDS,
     DEFAULT_STORE,
@@ -44,10 +45,9 @@ def load_board(suite: str, out: str | None) -> dict[str, Any]:
     return board
 
 
-def _pilot(args: argparse.Namespace) -> dict[str, Any]:
-    """The board a power analysis reads: built from ``--store`` where given, else published."""
-    if args.store is None:
-        return load_board(args.suite, args.out)
+def _stored_board(args: argparse.Namespace) -> tuple[dict[str, Any], list[Any]]:
+    """The board of ``args.suite`` built from the store ``args.store`` (suite file
+    ``args.file``), with the stored rows it was built from."""
     import os
 
     from entropy_gym.leaderboard.build import build_results, select_rows
@@ -60,7 +60,14 @@ def _pilot(args: argparse.Namespace) -> dict[str, Any]:
         rows = select_rows(store, suite)
     if not rows:
         raise ConfigError(f"no stored results for suite {suite.name!r} in {args.store}")
-    return build_results(suite, rows)
+    return build_results(suite, rows), rows
+
+
+def _pilot(args: argparse.Namespace) -> dict[str, Any]:
+    """The board a power analysis reads: built from ``--store`` where given, else published."""
+    if args.store is None:
+        return load_board(args.suite, args.out)
+    return _stored_board(args)[0]
 
 
 def power_report(
@@ -198,25 +205,44 @@ def cmd_power(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write a published board's cells and telemetry as CSV (and TensorBoard on request)."""
+    """Write a published board's cells and telemetry as CSV (and TensorBoard on request);
+    with ``--store``, the board built from the store with every telemetry record."""
     from entropy_gym.leaderboard.export import write_exports, write_tensorboard
 
-    board = load_board(args.suite, args.out)
-    root = published_root(args.suite, args.out)
+    if args.store is not None:
+        if args.out is not None:
+            raise ConfigError("export reads --store or a board's folder (--out), not both")
+        from entropy_gym.leaderboard.publish import cell_provenance, scrub_paths
+        from entropy_gym.leaderboard.telemetry_budget import with_full_telemetry
+
+        board, rows = _stored_board(args)
+        board = with_full_telemetry(board, rows)
+        provenance = scrub_paths(cell_provenance(rows))
+    else:
+        board = load_board(args.suite, args.out)
+        root = published_root(args.suite, args.out)
+        provenance_file = Path(root) / args.suite / "provenance.json"
+        provenance = json.loads(provenance_file.read_text()) if provenance_file.is_file() else None
     folder = Path(args.to)
     folder.mkdir(parents=True, exist_ok=True)
-    provenance_file = Path(root) / args.suite / "provenance.json"
-    provenance = json.loads(provenance_file.read_text()) if provenance_file.is_file() else None
     written = write_exports(board, folder, provenance)
     print(f"{args.suite}: {', '.join(str(folder / w) for w in written)}")
     if args.tensorboard:
         runs = write_tensorboard(board, args.tensorboard)
         print(f"{args.suite}: {runs} TensorBoard runs in {args.tensorboard}")
     if not any(c.get("telemetry") for c in board["cells"]):
+        if args.store is not None:
+            print(f"{args.suite}: no agent of these cells logged per-update telemetry")
+        else:
+            print(
+                f"{args.suite}: no per-update telemetry in this board (published before "
+                f"results.json kept it, or no agent logged any); `entropy-gym run {args.suite}` "
+                "records it"
+            )
+    elif any(c.get(LOGGED_KEY) for c in board["cells"]):
         print(
-            f"{args.suite}: no per-update telemetry in this board (published before "
-            f"results.json kept it, or no agent logged any); `entropy-gym run {args.suite}` "
-            "records it"
+            f"{args.suite}: the board keeps at most {TELEMETRY_BUDGET} telemetry records a "
+            "cell; --store STORE writes every record from the result store"
         )
     return 0
 
@@ -260,7 +286,11 @@ def add_board_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_power)
 
-    p = sub.add_parser("export", help="write a board's cells and telemetry as CSV (or TensorBoard)")
+    p = sub.add_parser(
+        "export",
+        help="write a board's cells and telemetry as CSV (or TensorBoard); --store: every "
+        "telemetry record",
+    )
     p.add_argument("suite", help="suite name")
     p.add_argument("--to", required=True, metavar="DIR", help="folder for cells.csv, telemetry.csv")
     p.add_argument(
@@ -274,5 +304,16 @@ def add_board_commands(sub: argparse._SubParsersAction) -> None:
         default=None,
         help=f"leaderboard folder to read (default: yours in {WORKING_LEADERBOARDS}, else "
         f"{DEFAULT_LEADERBOARDS})",
+    )
+    p.add_argument(
+        "--store",
+        default=None,
+        help="build the board from a result store and write every telemetry record of every "
+        f"cell (a published board keeps at most {TELEMETRY_BUDGET} a cell; e.g. {DEFAULT_STORE})",
+    )
+    p.add_argument(
+        "--file",
+        default=DEFAULT_SUITE_FILE,
+        help=f"suite file, with --store (default: {DEFAULT_SUITE_FILE})",
     )
     p.set_defaults(func=cmd_export)

@@ -7,8 +7,13 @@ Every published board folder holds, beside ``results.json``:
   flag, whether it learned and whether it ended at or below the random anchor, each episode
   metric (``metric:<name>``), and its provenance: package version, git commit, device,
   Python, platform, env backend and each library's version (``lib:<name>``).
-* ``telemetry.csv``: one line per training update of each cell (``update`` counts from 0),
-  one column per telemetry key the board's agents logged.
+* ``telemetry.csv``: one line per telemetry record of each cell (``update``: the record's
+  index among all the cell logged, from 0), one column per telemetry key the board's agents
+  logged (a key named like a leading column, such as ``llm_grpo``'s own ``update``, as
+  ``telemetry:<key>``). A board keeps at most
+  :data:`~entropy_gym.leaderboard.telemetry_budget.TELEMETRY_BUDGET` records of a cell
+  (:mod:`~entropy_gym.leaderboard.telemetry_budget`); ``entropy-gym export --store`` writes
+  every record from the result store.
 
 Numbers are written as Python's ``repr``, which reads back to the same float; an empty field
 is a value the cell does not have, ``nan`` one the agent logged as non-finite (``None`` in
@@ -28,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from entropy_gym.leaderboard.atomic import write_text
+from entropy_gym.leaderboard.telemetry_budget import record_updates
 
 CELLS_FILE = "cells.csv"
 TELEMETRY_FILE = "telemetry.csv"
@@ -69,6 +75,8 @@ PROVENANCE_COLUMNS: tuple[str, ...] = (
     "env_backend",
 )
 TELEMETRY_LEAD = ("suite", "key", "label", "env", "seed", "update")
+#: The column of a telemetry key named like one of :data:`TELEMETRY_LEAD`.
+KEY_PREFIX = "telemetry:"
 NAN = "nan"
 
 
@@ -143,8 +151,20 @@ def cell_records(
     return header, out
 
 
+def _column(key: str) -> str:
+    """A telemetry key's column in ``telemetry.csv``."""
+    return KEY_PREFIX + key if key in TELEMETRY_LEAD else key
+
+
+def _key(column: str) -> str:
+    """The telemetry key of a ``telemetry.csv`` column (:func:`_column` undone)."""
+    key = column.removeprefix(KEY_PREFIX)
+    return key if key in TELEMETRY_LEAD else column
+
+
 def telemetry_records(results: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    """``telemetry.csv``'s header and one record per (cell, update), oldest update first."""
+    """``telemetry.csv``'s header and one record per (cell, kept update), oldest update
+    first."""
     cells = [c for c in results["cells"] if c.get("telemetry")]
     keys: list[str] = []
     for c in cells:
@@ -153,7 +173,7 @@ def telemetry_records(results: Mapping[str, Any]) -> tuple[list[str], list[dict[
     keys = sorted(keys, key=lambda k: (k != "step", "/" in k, k))
     out = []
     for c in cells:
-        for update, record in enumerate(c["telemetry"]):
+        for update, record in zip(record_updates(c), c["telemetry"], strict=True):
             line: dict[str, Any] = {
                 "suite": results["suite"]["name"],
                 "key": c["key"],
@@ -164,9 +184,9 @@ def telemetry_records(results: Mapping[str, Any]) -> tuple[list[str], list[dict[
             }
             for k in keys:
                 if k in record:
-                    line[k] = NAN if record[k] is None else record[k]
+                    line[_column(k)] = NAN if record[k] is None else record[k]
             out.append(line)
-    return [*TELEMETRY_LEAD, *keys], out
+    return [*TELEMETRY_LEAD, *(_column(k) for k in keys)], out
 
 
 def to_csv(header: Sequence[str], records: Iterable[Mapping[str, Any]]) -> str:
@@ -212,19 +232,31 @@ def read_cells(path: str | Path) -> list[dict[str, Any]]:
 
 def read_telemetry(path: str | Path) -> dict[str, list[dict[str, float | None]]]:
     """``telemetry.csv`` read back: each cell key's records in update order, as in
-    ``results.json`` (``nan`` is ``None``, an empty field a key the record does not have)."""
+    ``results.json`` (``nan`` is ``None``, an empty field a key the record does not have);
+    the updates a cell kept are its lines' ``update`` column (:func:`read_updates`)."""
     out: dict[str, list[dict[str, float | None]]] = {}
+    last: dict[str, int] = {}
     with open(path, newline="") as f:
         for line in csv.DictReader(f):
             record = {
-                k: (None if v == NAN else float(v))
+                _key(k): (None if v == NAN else float(v))
                 for k, v in line.items()
                 if k not in TELEMETRY_LEAD and v != ""
             }
-            records = out.setdefault(line["key"], [])
-            if int(line["update"]) != len(records):
+            update = int(line["update"])
+            if update <= last.get(line["key"], -1):
                 raise ValueError(f"{path}: cell {line['key']} updates are not in order")
-            records.append(record)
+            last[line["key"]] = update
+            out.setdefault(line["key"], []).append(record)
+    return out
+
+
+def read_updates(path: str | Path) -> dict[str, list[int]]:
+    """``telemetry.csv``'s ``update`` column per cell key, in file order."""
+    out: dict[str, list[int]] = {}
+    with open(path, newline="") as f:
+        for line in csv.DictReader(f):
+            out.setdefault(line["key"], []).append(int(line["update"]))
     return out
 
 
@@ -237,7 +269,8 @@ def _run_name(cell: Mapping[str, Any]) -> str:
 
 def write_tensorboard(results: Mapping[str, Any], folder: str | Path) -> int:
     """Write each cell's telemetry as TensorBoard scalars (one run per cell,
-    ``<label>/<env>/seed<seed>``, one tag per telemetry key, the update index as the step)
+    ``<label>/<env>/seed<seed>``, one tag per telemetry key, the update index as the step:
+    the index among all the cell logged, where the board kept some)
     through ``torch.utils.tensorboard``; returns the number of runs written."""
     try:
         from torch.utils.tensorboard import SummaryWriter
@@ -254,7 +287,7 @@ def write_tensorboard(results: Mapping[str, Any], folder: str | Path) -> int:
             continue
         writer = SummaryWriter(log_dir=str(Path(folder) / _run_name(cell)))
         try:
-            for update, record in enumerate(cell["telemetry"]):
+            for update, record in zip(record_updates(cell), cell["telemetry"], strict=True):
                 for key, value in record.items():
                     if value is not None:
                         writer.add_scalar(key, float(value), global_step=update)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from entropy_gym.leaderboard import table
+from entropy_gym.leaderboard.telemetry_budget import budget_note
 
 #: Where an HTML tag, comment or declaration could start: text from a suite or a submission
 #: (labels, descriptions, failure reasons) must not become markup when the board is rendered.
@@ -76,6 +77,8 @@ def to_markdown(results: dict[str, Any]) -> str:
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
     lines += ["", "## Raw data", "", table.RAW_DATA_NOTE]
+    thinned = budget_note(results)
+    lines += ["", thinned] if thinned else []
     p = results["provenance"]
     lines += [
         "",

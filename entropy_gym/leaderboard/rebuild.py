@@ -1,13 +1,16 @@
 """Rebuild a board from its published ``results.json``, without the result store.
 
 ``results.json`` keeps every cell's entry (status, return, score, entropy, its kind, the
-collapse flag, metrics, telemetry) and each row's mean trajectories per env, which is all that
-:func:`~entropy_gym.leaderboard.build.assemble` reads. Rebuilding therefore gives the same
-board, bit for bit, as building from the store the cells came from (tested), and a board
-published by an older version gains the columns this one adds wherever they can be derived
-from what it kept (entropy kinds from the env family and the agent, broken seeds from the
-scores); what it never kept (per-update telemetry of boards published before it was) stays
-absent until the suite is run again.
+collapse flag, metrics, per-cell fit, telemetry within the budget of
+:mod:`~entropy_gym.leaderboard.telemetry_budget`) and each row's mean trajectories per env
+(computed from every telemetry record when the board was built), which is all that
+:func:`~entropy_gym.leaderboard.build.assemble` reads: nothing is derived again from the
+kept records. Rebuilding therefore gives the same board, bit for bit, as building from the
+store the cells came from (tested), and a board published by an older version gains the
+columns this one adds wherever they can be derived from what it kept (entropy kinds from the
+env family and the agent, broken seeds from the scores); what it never kept (per-update
+telemetry of boards published before it was) stays absent until the suite is run again, and
+telemetry it kept whole is thinned to the budget.
 
 The cells kept are those of the suite as it is now: a cell whose key the suite no longer
 produces is dropped (its row shows it missing), as a store would ignore it; a submission's
@@ -21,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from entropy_gym.leaderboard.build import TaskTrajectories, assemble
+from entropy_gym.leaderboard.telemetry_budget import budget_cell
 from entropy_gym.runner.cells import expand
 from entropy_gym.runner.suite import Suite
 
@@ -53,6 +57,8 @@ def rebuild_results(suite: Suite, published: Mapping[str, Any]) -> dict[str, Any
             and c["seed"] in suite.seeds
         )
     ]
+    for c in cells:
+        budget_cell(c)  # a board published before the telemetry budget
     trajectories: TaskTrajectories = {}
     for row in published["rows"]:
         for env, task in (row.get("per_task") or {}).items():

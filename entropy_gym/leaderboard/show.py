@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from entropy_gym.leaderboard import table
+from entropy_gym.leaderboard.telemetry_budget import record_updates
 
 
 def print_leaderboard(results: dict[str, Any]) -> None:
@@ -93,7 +94,9 @@ def telemetry_tables(
 ) -> list[tuple[str, list[str], list[list[str]]]]:
     """Per-update telemetry of one agent of a board as ``(title, header, rows)`` tables: one
     cell's records where ``seed`` is given, else per env the mean over its seeds at each
-    update. A one-line :class:`ConfigError` names what does not exist."""
+    update (over the seeds that kept it, where the board thinned them:
+    :mod:`~entropy_gym.leaderboard.telemetry_budget`). A one-line :class:`ConfigError` names
+    what does not exist."""
     from entropy_gym.agents.base import ConfigError
 
     labels = [r["label"] for r in results["rows"]]
@@ -137,10 +140,12 @@ def telemetry_tables(
             for record in c["telemetry"]:
                 keys.extend(k for k in record if k not in keys)
         keys.sort(key=lambda k: (k != "step", "/" in k, k))
-        longest = max(len(c["telemetry"]) for c in mine)
+        by_update: dict[int, list[dict[str, Any]]] = {}
+        for c in mine:
+            for update, record in zip(record_updates(c), c["telemetry"], strict=True):
+                by_update.setdefault(update, []).append(record)
         body = []
-        for update in range(longest):
-            records = [c["telemetry"][update] for c in mine if update < len(c["telemetry"])]
+        for update, records in sorted(by_update.items()):
             values = []
             for k in keys:
                 present = [r[k] for r in records if r.get(k) is not None]

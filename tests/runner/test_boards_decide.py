@@ -26,6 +26,7 @@ from entropy_gym.leaderboard.markdown import to_markdown
 from entropy_gym.leaderboard.publish import publish
 from entropy_gym.leaderboard.rebuild import rebuild_results
 from entropy_gym.leaderboard.table import header, rows
+from entropy_gym.leaderboard.telemetry_budget import TELEMETRY_BUDGET
 from entropy_gym.runner.cells import expand
 from entropy_gym.runner.result import CellResult
 from entropy_gym.runner.store import Row
@@ -45,11 +46,13 @@ def made_rows(
     seed: int = 0,
     noise: float = 0.02,
     failed: frozenset = frozenset(),
+    updates: int = 2,
 ) -> list[Row]:
     """Stored rows for every cell of ``suite``: label ``L`` scores ``skill[L]`` plus noise
     drawn per (env, seed) and shared by the agents, so that agents of equal skill score
     alike (normalised, on catalog envs); with the entropy kind its agent reports on the env's
-    action space and two telemetry records per learning cell."""
+    action space and two telemetry records per learning cell (``updates`` records where more:
+    :func:`long_telemetry`)."""
     out = []
     envs = list(ENVS)
     for cell in expand(suite):
@@ -66,9 +69,10 @@ def made_rows(
         learns = str(cell.agent_config["name"]) in LEARNING_AGENTS
         telemetry = (
             [{"step": 64.0, "entropy": h + 0.1, "loss": None}, {"step": 128.0, "entropy": h}]
-            if learns
-            else []
+            if updates == 2
+            else long_telemetry(updates, h, rng)
         )
+        telemetry = telemetry if learns else []
         result = CellResult.from_dict(
             {
                 "returns": [ret, ret],
@@ -94,6 +98,25 @@ def made_rows(
             }
         )
         out.append(Row(cell, "ok", None, result, None, result.provenance, 0.1, "t"))
+    return out
+
+
+def long_telemetry(updates: int, h: float, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """``updates`` records of a learning cell shaped like ``llm_grpo``'s: entropy, success
+    and loss every update (``step`` 64 apart), and a held-out evaluation (``heldout_*`` keys)
+    at update 0, every 50 and at the last."""
+    out: list[dict[str, Any]] = []
+    for u in range(updates):
+        record: dict[str, Any] = {
+            "step": 64.0 * (u + 1),
+            "entropy": h * (1.0 - 0.5 * u / updates) + 0.01 * float(rng.standard_normal()),
+            "success": float(rng.uniform()),
+            "loss": None if u == 3 else float(rng.standard_normal()),
+            "update": float(u),
+        }
+        if u % 50 == 0 or u == updates - 1:
+            record |= {"heldout_pass@1": float(rng.uniform()), "heldout_tokens": 18.0}
+        out.append(record)
     return out
 
 
@@ -295,11 +318,15 @@ def read_folder(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def test_rebuild_from_results_is_identical_to_the_build_from_the_store(tmp_path):
+@pytest.mark.parametrize("updates", [2, 1000], ids=["short", "over-the-telemetry-budget"])
+def test_rebuild_from_results_is_identical_to_the_build_from_the_store(tmp_path, updates):
     suite = suite_of(tmp_path, AGENTS, baseline="ppo", seeds=4)
-    rows_ = made_rows(suite, SKILL, failed=frozenset({("weak", "STORI/Breakout-T1-v0", 1)}))
+    failed = frozenset({("weak", "STORI/Breakout-T1-v0", 1)})
+    rows_ = made_rows(suite, SKILL, failed=failed, updates=updates)
     store_root, rebuilt_root = tmp_path / "store", tmp_path / "rebuilt"
-    publish(suite, rows_, store_root)
+    built_cells = publish(suite, rows_, store_root)["cells"]
+    learned = [len(c["telemetry"]) for c in built_cells if c["telemetry"]]
+    assert learned and set(learned) == {min(updates, TELEMETRY_BUDGET)}
     args = ["--file", suite.file, "--from-results", str(store_root), "--out", str(rebuilt_root)]
     assert main(["leaderboard", "s", *args]) == 0
     built, rebuilt = read_folder(store_root / "s"), read_folder(rebuilt_root / "s")
