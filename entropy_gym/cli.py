@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.defaults import (
     BACKENDS,
     DEFAULT_LEADERBOARDS,

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from entropy_gym.agents.progress import clock as _clock
+from entropy_gym.core.progress import clock as _clock
 from entropy_gym.runner.cells import Cell
 
 

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.cells import Cell, expand
 from entropy_gym.runner.labels import label_problem, skeleton
 from entropy_gym.runner.store import Store

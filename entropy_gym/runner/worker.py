@@ -52,7 +52,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from entropy_gym.agents.progress import PREFIX as PROGRESS_PREFIX
+from entropy_gym.core.progress import PREFIX as PROGRESS_PREFIX
 from entropy_gym.runner import provenance, sandbox
 from entropy_gym.runner.agent_process import agent_file, is_builtin
 from entropy_gym.runner.cells import Cell

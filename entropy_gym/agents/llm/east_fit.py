@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from entropy_gym.agents.base import ConfigError, Decision
+from entropy_gym.agents.base import Decision
 from entropy_gym.agents.interventions.east import (
     DEFAULT_LAYER,
     FORMULA,
@@ -28,6 +28,7 @@ from entropy_gym.agents.interventions.east import (
     east_direction,
 )
 from entropy_gym.agents.llm.bandit_agent import LLMBanditAgent
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.evaluation import Evaluation, evaluate
 
 

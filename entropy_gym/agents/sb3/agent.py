@@ -21,16 +21,10 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.agents.base import (
-    Budget,
-    ConfigError,
-    Decision,
-    EnvFactory,
-    ModelAgent,
-    StepBatch,
-    TaskSpec,
-)
-from entropy_gym.agents.sb3.budget import BudgetTracker, make_budget_callback
+from entropy_gym.agents.base import Decision, EnvFactory, ModelAgent, StepBatch, TaskSpec
+from entropy_gym.agents.sb3.budget import make_budget_callback
+from entropy_gym.core.budget import Budget, BudgetTracker
+from entropy_gym.core.errors import ConfigError
 
 #: SB3 constructor arguments the adapter sets itself.
 RESERVED_KWARGS = ("env", "seed", "device", "_init_setup_model")
