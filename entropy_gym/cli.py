@@ -119,7 +119,7 @@ def cmd_tooltask(args: argparse.Namespace) -> int:
 def _tooltask(args: argparse.Namespace) -> int:
     import entropy_gym  # noqa: F401  (registers the ids)
     from entropy_gym.agents.registry import make_agent
-    from entropy_gym.agents.tools.calibration import calibrate, play_episode
+    from entropy_gym.experiments.tool_calibration import calibrate, play_episode
     from entropy_gym.registration import env_cards
 
     kwargs = _kwargs(args.kw)
@@ -679,7 +679,7 @@ def cmd_east_fit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from entropy_gym.agents.interventions.east import BUNDLED_DIR, user_vector_dir
-    from entropy_gym.agents.llm.east_fit import fit_east_vector
+    from entropy_gym.experiments.east_fit import fit_east_vector
 
     out_dir = Path(args.out) if args.out else user_vector_dir()
     path = out_dir / f"{args.name}.json"
@@ -807,8 +807,8 @@ def cmd_models_pretrain(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from entropy_gym.agents.llm.micro.build import pretrain_and_save
     from entropy_gym.agents.llm.micro.catalog import RECIPES
+    from entropy_gym.experiments.micro_pretrain import pretrain_and_save
 
     if args.name not in RECIPES:
         raise ConfigError(
