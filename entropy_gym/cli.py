@@ -398,9 +398,10 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 def cmd_submit(args: argparse.Namespace) -> int:
     """Score a user's agent class on a suite, in isolated cell processes."""
     from entropy_gym.leaderboard.publish import publish_from_store
+    from entropy_gym.leaderboard.restricted import restricted_report
     from entropy_gym.leaderboard.table import with_ci
     from entropy_gym.runner import Store, load_suite, run_cells
-    from entropy_gym.runner.submit import check_label, restricted_report, submission_cells
+    from entropy_gym.runner.submit import check_label, submission_cells
 
     full = load_suite(args.suite, args.file)
     suite = _subset(full, args)
