@@ -173,7 +173,7 @@ def make_agent(
     >>> make_agent("a2c", interventions=["clip_cov"])
     Traceback (most recent call last):
     ...
-    entropy_gym.agents.base.ConfigError: intervention 'clip_cov' needs hook(s) loss but agent 'a2c' offers: advantages, ent_coef, logits
+    entropy_gym.core.errors.ConfigError: intervention 'clip_cov' needs hook(s) loss but agent 'a2c' offers: advantages, ent_coef, logits
     """
     if isinstance(spec, Mapping):
         name, params = _split(spec, "agent")

@@ -126,7 +126,7 @@ class TokenRollout:
 class TokenLossBatch(PolicyLossBatch):
     """A minibatch's per-token policy-gradient loss at the ``loss`` hook of the LLM trainer.
 
-    The fields of :class:`~entropy_gym.agents.sb3.payloads.PolicyLossBatch` (so interventions
+    The fields of :class:`~entropy_gym.core.payloads.PolicyLossBatch` (so interventions
     written for it act per token here), every tensor ``(tokens,)`` over the minibatch's
     generated tokens: ``log_prob``, ``ratio``, ``entropy`` (exact, full vocabulary) and
     ``pg_loss`` carry gradients; ``clipped`` marks tokens whose clipped branch is active.
