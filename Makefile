@@ -47,11 +47,13 @@ TEST_ARGS ?= -n 2
 test: install
 	$(BIN)/python -m pytest $(TEST_ARGS)
 
-# Formatter, linter and type checker (configured in pyproject.toml); CI runs this first.
+# Formatter, linter, type checker and the import layering (the floors of docs/architecture.md),
+# all configured in pyproject.toml; CI runs this first.
 lint: install
 	$(BIN)/ruff format --check entropy_gym tests
 	$(BIN)/ruff check entropy_gym tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Re-run the ci-check suite and fail unless its committed board reproduces (what CI runs).
 CHECK_SUITE ?= ci-check

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.defaults import (
     BACKENDS,
     DEFAULT_LEADERBOARDS,
@@ -119,7 +119,7 @@ def cmd_tooltask(args: argparse.Namespace) -> int:
 def _tooltask(args: argparse.Namespace) -> int:
     import entropy_gym  # noqa: F401  (registers the ids)
     from entropy_gym.agents.registry import make_agent
-    from entropy_gym.agents.tools.calibration import calibrate, play_episode
+    from entropy_gym.experiments.tool_calibration import calibrate, play_episode
     from entropy_gym.registration import env_cards
 
     kwargs = _kwargs(args.kw)
@@ -398,9 +398,10 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 def cmd_submit(args: argparse.Namespace) -> int:
     """Score a user's agent class on a suite, in isolated cell processes."""
     from entropy_gym.leaderboard.publish import publish_from_store
+    from entropy_gym.leaderboard.restricted import restricted_report
     from entropy_gym.leaderboard.table import with_ci
     from entropy_gym.runner import Store, load_suite, run_cells
-    from entropy_gym.runner.submit import check_label, restricted_report, submission_cells
+    from entropy_gym.runner.submit import check_label, submission_cells
 
     full = load_suite(args.suite, args.file)
     suite = _subset(full, args)
@@ -679,7 +680,7 @@ def cmd_east_fit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from entropy_gym.agents.interventions.east import BUNDLED_DIR, user_vector_dir
-    from entropy_gym.agents.llm.east_fit import fit_east_vector
+    from entropy_gym.experiments.east_fit import fit_east_vector
 
     out_dir = Path(args.out) if args.out else user_vector_dir()
     path = out_dir / f"{args.name}.json"
@@ -807,8 +808,8 @@ def cmd_models_pretrain(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from entropy_gym.agents.llm.micro.build import pretrain_and_save
     from entropy_gym.agents.llm.micro.catalog import RECIPES
+    from entropy_gym.experiments.micro_pretrain import pretrain_and_save
 
     if args.name not in RECIPES:
         raise ConfigError(

@@ -246,7 +246,7 @@ def test_task_info_names_the_task_its_parameters_and_velocity_dims():
 
 
 def _check_random_score(env_id: str) -> None:
-    from entropy_gym.envs.control.random_scores import measure
+    from entropy_gym.experiments.control_random_scores import measure
 
     stored = load_random_scores()["scores"][env_id]
     assert measure(env_id, stored["episodes"], seed=0) == stored  # reproduces exactly

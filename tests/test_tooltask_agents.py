@@ -12,10 +12,10 @@ import entropy_gym  # noqa: F401  (registers the ids)
 from entropy_gym.agents import ConfigError, TaskSpec, make_agent
 from entropy_gym.agents.base import StepBatch
 from entropy_gym.agents.tools.admissible import AdmissibleActions, infos_column
-from entropy_gym.agents.tools.calibration import summarize
 from entropy_gym.envs.text.tools.catalog import DIFFICULTIES, FAMILIES, OPTIMAL_CALLS, RANDOM_SCORES
 from entropy_gym.envs.text.tools.env import ToolTaskEnv
 from entropy_gym.envs.text.tools.transcript import parse_transcript
+from entropy_gym.experiments.tool_calibration import summarize
 from entropy_gym.runner.evaluation import evaluate, make_task
 from entropy_gym.scoring.turn_entropy import episode_entropy_stats
 

@@ -14,7 +14,7 @@ import entropy_gym  # noqa: F401  (registers the ids)
 from entropy_gym.agents import ConfigError, make_agent
 from entropy_gym.agents.llm.candidates import CandidateTrie, score_candidates, score_separately
 from entropy_gym.agents.llm.model import INSTALL_HINT, default_model_available
-from entropy_gym.agents.tools.calibration import play_episode
+from entropy_gym.experiments.tool_calibration import play_episode
 from entropy_gym.runner.evaluation import make_task
 
 KB = "ToolTask/KnowledgeBase-easy-v0"

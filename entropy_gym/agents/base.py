@@ -22,14 +22,12 @@ import gymnasium as gym
 import numpy as np
 
 from entropy_gym.agents.hooks import HOOKS
+from entropy_gym.core.budget import Budget as Budget
+from entropy_gym.core.errors import ConfigError as ConfigError
 from entropy_gym.scoring.entropy_kind import EntropyKind, derive_kind
 
 if TYPE_CHECKING:
     from entropy_gym.agents.interventions.base import Intervention
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot run: unknown name, bad value, or a refused combination."""
 
 
 @dataclass(frozen=True)
@@ -47,27 +45,6 @@ class TaskSpec:
     env_kwargs: Mapping[str, Any] = field(default_factory=dict)
     family: str | None = None
     env_info: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much an agent may train. Any unset limit is unlimited; at least one must be set
-    for agents that learn."""
-
-    env_steps: int | None = None
-    episodes: int | None = None
-    seconds: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("env_steps", "episodes", "seconds"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ConfigError(f"budget {name} must be >= 0, got {value!r}")
-
-    @property
-    def is_zero(self) -> bool:
-        """True when the budget allows no training at all."""
-        return self.env_steps == 0 or self.episodes == 0 or self.seconds == 0
 
 
 @dataclass

@@ -12,15 +12,16 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
-import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from entropy_gym.agents.base import Agent, ConfigError
+from entropy_gym.agents.base import Agent
 from entropy_gym.agents.interventions.base import Intervention
+from entropy_gym.core.errors import ConfigError
+from entropy_gym.core.hashing import config_hash as config_hash
 
 #: Built-in agents: name -> "module:Class". Imported lazily so that listing stays cheap.
 BUILTIN_AGENTS: dict[str, str] = {
@@ -172,7 +173,7 @@ def make_agent(
     >>> make_agent("a2c", interventions=["clip_cov"])
     Traceback (most recent call last):
     ...
-    entropy_gym.agents.base.ConfigError: intervention 'clip_cov' needs hook(s) loss but agent 'a2c' offers: advantages, ent_coef, logits
+    entropy_gym.core.errors.ConfigError: intervention 'clip_cov' needs hook(s) loss but agent 'a2c' offers: advantages, ent_coef, logits
     """
     if isinstance(spec, Mapping):
         name, params = _split(spec, "agent")
@@ -235,12 +236,6 @@ def agent_config(agent: Any) -> dict[str, Any]:
         **dict(getattr(agent, "config", {})),
         "interventions": [iv.config() for iv in getattr(agent, "interventions", [])],
     }
-
-
-def config_hash(config: Mapping[str, Any]) -> str:
-    """A short, stable hash of a JSON-serialisable config (key order does not matter)."""
-    text = json.dumps(config, sort_keys=True, default=repr, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def describe_agents() -> list[dict[str, Any]]:

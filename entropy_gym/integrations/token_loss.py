@@ -22,10 +22,10 @@ from typing import Any
 
 import torch
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.interventions.base import Intervention
 from entropy_gym.agents.llm.rl.batch import TokenLossBatch
 from entropy_gym.agents.llm.rl.objective import LOSS_TYPES, aggregate
+from entropy_gym.core.errors import ConfigError
 
 #: What each built-in ``loss`` intervention reads beyond log-probs, ratios and advantages.
 READS: dict[str, frozenset[str]] = {

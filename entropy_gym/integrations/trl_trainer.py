@@ -34,8 +34,8 @@ from typing import Any
 import torch
 from trl import GRPOTrainer
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.llm.rl.objective import LOSS_TYPES, k3_kl
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.integrations.token_loss import (
     READS,
     InterventionSpec,

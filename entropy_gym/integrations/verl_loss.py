@@ -26,8 +26,8 @@ from typing import Any
 
 import torch
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.registry import make_intervention
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.integrations.token_loss import (
     InterventionSpec,
     TrainerHost,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.integrations.verl_loss import DEFAULT_NAME, register_verl_policy_loss
 
 

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.leaderboard.telemetry_budget import LOGGED_KEY, TELEMETRY_BUDGET
 from entropy_gym.runner.defaults import (
     DEFAULT_LEADERBOARDS,

@@ -275,7 +275,7 @@ def write_tensorboard(results: Mapping[str, Any], folder: str | Path) -> int:
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError as err:
-        from entropy_gym.agents.base import ConfigError
+        from entropy_gym.core.errors import ConfigError
 
         raise ConfigError(
             f"TensorBoard export needs torch and tensorboard ({err}); install them with: "

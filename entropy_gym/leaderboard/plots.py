@@ -102,7 +102,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError as err:
-        from entropy_gym.agents.base import ConfigError
+        from entropy_gym.core.errors import ConfigError
 
         raise ConfigError(
             f"leaderboard plots need matplotlib ({err}); "

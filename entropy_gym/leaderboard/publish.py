@@ -192,8 +192,8 @@ MAX_RESULTS_BYTES = 512 * 2**20
 
 def read_results(path: str | Path) -> dict[str, Any]:
     """A ``results.json`` checked to be one (a JSON object with its suite, rows and cells);
-    anything else is a one-line :class:`~entropy_gym.agents.base.ConfigError`."""
-    from entropy_gym.agents.base import ConfigError
+    anything else is a one-line :class:`~entropy_gym.core.errors.ConfigError`."""
+    from entropy_gym.core.errors import ConfigError
 
     path = Path(path)
     with open(path, "rb") as f:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.defaults import DEFAULT_STORE, DEFAULT_SUITE_FILE
 from entropy_gym.scoring import llm_shapes as shapes
 from entropy_gym.scoring.llm_shapes import Part

@@ -97,7 +97,7 @@ def telemetry_tables(
     update (over the seeds that kept it, where the board thinned them:
     :mod:`~entropy_gym.leaderboard.telemetry_budget`). A one-line :class:`ConfigError` names
     what does not exist."""
-    from entropy_gym.agents.base import ConfigError
+    from entropy_gym.core.errors import ConfigError
 
     labels = [r["label"] for r in results["rows"]]
     if label not in labels:

@@ -387,7 +387,7 @@ def run_outside(cell: Cell, device: str, join: Mapping[str, Any] | None) -> Any:
     hooks = ready.get("hooks") or []
     if not isinstance(hooks, list) or not all(isinstance(h, str) and len(h) < 64 for h in hooks):
         raise CellFailure("the agent's hooks must be a list of short names")
-    from entropy_gym.agents.registry import config_hash
+    from entropy_gym.core.hashing import config_hash
 
     timing = Timing(
         setup_s=(setup_started - started) + setup_s,

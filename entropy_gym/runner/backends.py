@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.defaults import BACKENDS
 from entropy_gym.runner.groups import seed_groups

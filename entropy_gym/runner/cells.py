@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from entropy_gym.agents.registry import config_hash
+from entropy_gym.core.hashing import config_hash
 from entropy_gym.runner.suite import Suite
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 
 #: Namespaces whose ids a plugin package registers on import.
 PLUGIN_NAMESPACES: dict[str, str] = {"ALE": "ale_py"}

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from entropy_gym.agents.registry import BUILTIN_AGENTS, config_hash
+from entropy_gym.agents.registry import BUILTIN_AGENTS
+from entropy_gym.core.hashing import config_hash
 from entropy_gym.runner.cells import Cell
 
 #: Cells per group at most (a bigger group's time limit and memory grow with it).

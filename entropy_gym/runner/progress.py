@@ -1,6 +1,6 @@
 """The progress display: cells done, running, failed, and an ETA: a rich bar on a terminal, a
 plain line per finished cell otherwise (CI logs, ``nohup``), nothing with ``quiet``. The
-training progress lines of running cells (:mod:`entropy_gym.agents.progress`: updates with
+training progress lines of running cells (:mod:`entropy_gym.core.progress`: updates with
 their ETA, compilations) are printed as they come, prefixed with the cell."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from entropy_gym.agents.progress import clock as _clock
+from entropy_gym.core.progress import clock as _clock
 from entropy_gym.runner.cells import Cell
 
 

@@ -19,8 +19,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.agents.base import BaseAgent, Budget
-from entropy_gym.agents.registry import agent_config, config_hash, make_agent
+from entropy_gym.agents.base import BaseAgent
+from entropy_gym.agents.registry import agent_config, make_agent
+from entropy_gym.core.budget import Budget
+from entropy_gym.core.hashing import config_hash
 from entropy_gym.runner import provenance
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.envs import make_env

@@ -9,7 +9,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.device import Device
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.backends import make_backend
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.defaults import DEVICES
@@ -53,9 +54,8 @@ class RunSummary:
 def resolve_device(device: str) -> str:
     """``auto`` is ``cuda`` when torch sees a GPU, else ``cpu``. Torch is only imported where a
     GPU driver is present, so CPU-only runs do not pay for the import."""
-    if device not in DEVICES:
-        raise ConfigError(f"unknown device {device!r}; expected one of: {', '.join(DEVICES)}")
-    if device == "cpu":
+    parsed = Device.parse(device, choices=DEVICES)
+    if parsed.is_cpu:
         return "cpu"
     driver = os.path.exists("/proc/driver/nvidia") or os.path.exists("/dev/nvidia0")
     available = False
@@ -66,7 +66,7 @@ def resolve_device(device: str) -> str:
             available = bool(torch.cuda.is_available())
         except ImportError:
             available = False
-    if device == "cuda" and not available:
+    if parsed.kind == "cuda" and not available:
         raise ConfigError("--device cuda: torch sees no CUDA device; use --device cpu or auto")
     return "cuda" if available else "cpu"
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.defaults import default_store_path
 from entropy_gym.runner.result import CellResult
@@ -308,7 +308,7 @@ class Store:
 
 
 def _config_hash(cell: Cell) -> str:
-    from entropy_gym.agents.registry import config_hash
+    from entropy_gym.core.hashing import config_hash
 
     return config_hash(dict(cell.agent_config))
 

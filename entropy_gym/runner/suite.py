@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.defaults import DEFAULT_SUITE_FILE
 from entropy_gym.runner.labels import label_problem, skeleton
 from entropy_gym.runner.vectorization import NATIVE, VECTORIZATIONS

@@ -22,7 +22,8 @@ import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.device import Device
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.envs import resolve_env_id
 
 SYNC = "sync"
@@ -74,7 +75,7 @@ def takes_device(spec: gym.envs.registration.EnvSpec) -> bool:
 def env_device(spec: gym.envs.registration.EnvSpec, device: str) -> str | None:
     """The device the native env of ``spec`` is given: ``device`` where its vector entry point
     takes one and the device is not ``cpu``, else ``None`` (the env's default backend)."""
-    return device if device != "cpu" and takes_device(spec) else None
+    return None if Device.parse(device).is_cpu or not takes_device(spec) else device
 
 
 def make_native(

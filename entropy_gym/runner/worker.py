@@ -22,7 +22,7 @@ pays a fork, not an interpreter start. The child
   whose tail joins a failed cell's traceback (so a progress display is not drowned in env
   banners, and a crash still says why); a cell that writes more than :data:`OUTPUT_LIMIT_MB`
   of output is killed; the runner reads the agent's progress lines
-  (:mod:`entropy_gym.agents.progress`) out of it as they come;
+  (:mod:`entropy_gym.core.progress`) out of it as they come;
 * sends back one message: the result, or a one-line reason with the traceback.
 
 A failure that is not the agent's doing (the process killed from outside: a user, the
@@ -52,7 +52,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from entropy_gym.agents.progress import PREFIX as PROGRESS_PREFIX
+from entropy_gym.core.progress import PREFIX as PROGRESS_PREFIX
 from entropy_gym.runner import provenance, sandbox
 from entropy_gym.runner.agent_process import agent_file, is_builtin
 from entropy_gym.runner.cells import Cell

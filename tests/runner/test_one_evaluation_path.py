@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from entropy_gym.agents import make_agent
-from entropy_gym.agents.tools.calibration import calibrate
-from entropy_gym.envs.control.random_scores import measure
+from entropy_gym.experiments.control_random_scores import measure
+from entropy_gym.experiments.tool_calibration import calibrate
 from entropy_gym.runner.cells import Cell
 from entropy_gym.runner.evaluation import episode_quota, evaluate
 from entropy_gym.runner.rollout import run_cell
@@ -83,7 +83,7 @@ def test_episodes_beyond_an_envs_quota_are_not_counted():
 @pytest.mark.llm
 def test_east_fitting_plays_the_episodes_a_runner_cell_scores(lm):
     from entropy_gym.agents.llm.bandit_agent import LLMBanditAgent
-    from entropy_gym.agents.llm.east_fit import collect_samples
+    from entropy_gym.experiments.east_fit import collect_samples
 
     env_id, kwargs = "TextBandit/Bernoulli-K5-hard-v0", {"horizon": 4}
     scored = run_cell(cell("llm_bandit", env_id, seed=7, num_envs=2, episodes=3, **kwargs), "cpu")

@@ -210,7 +210,7 @@ def test_continuation_logprobs_match_next_token_logits(lm):
 
 @pytest.mark.slow
 def test_shipped_vector_reproduces_from_its_provenance(lm):
-    from entropy_gym.agents.llm.east_fit import fit_east_vector
+    from entropy_gym.experiments.east_fit import fit_east_vector
 
     shipped = load_vector(SUITE_EAST["vector"])
     p = shipped.provenance

@@ -15,13 +15,13 @@ import numpy as np
 
 from entropy_gym.agents.base import (
     BaseAgent,
-    ConfigError,
     Decision,
     StepBatch,
     TaskSpec,
     batch_size_of,
     categorical_entropy,
 )
+from entropy_gym.core.errors import ConfigError
 
 
 class BanditAgent(BaseAgent):

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.classic.bandit_base import BanditAgent, uniform_over
+from entropy_gym.core.errors import ConfigError
 
 
 class GreedyAgent(BanditAgent):

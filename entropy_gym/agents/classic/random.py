@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.agents.base import BaseAgent, ConfigError, Decision, TaskSpec, batch_size_of
+from entropy_gym.agents.base import BaseAgent, Decision, TaskSpec, batch_size_of
+from entropy_gym.core.errors import ConfigError
 
 
 class RandomAgent(BaseAgent):

@@ -6,8 +6,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from entropy_gym.agents.base import ConfigError, TaskSpec, categorical_entropy
+from entropy_gym.agents.base import TaskSpec, categorical_entropy
 from entropy_gym.agents.classic.bandit_base import BanditAgent
+from entropy_gym.core.errors import ConfigError
 
 LIKELIHOODS = ("auto", "bernoulli", "gaussian")
 

@@ -20,18 +20,12 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.agents.base import (
-    Budget,
-    ConfigError,
-    Decision,
-    EnvFactory,
-    ModelAgent,
-    TaskSpec,
-)
+from entropy_gym.agents.base import Decision, EnvFactory, ModelAgent, TaskSpec
 from entropy_gym.agents.device.envs import BatchedEnv, has_batched_env, make_batched_env
 from entropy_gym.agents.device.options import _Options
-from entropy_gym.agents.progress import TrainingProgress, compiling
-from entropy_gym.agents.sb3.budget import BudgetTracker
+from entropy_gym.core.budget import Budget, BudgetTracker
+from entropy_gym.core.errors import ConfigError
+from entropy_gym.core.progress import TrainingProgress, compiling
 
 #: The device programs that have run an update (and so are compiled) in this process.
 _COMPILED: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -104,9 +98,9 @@ class DeviceAgent(ModelAgent):
         self.check_task(task)
         import jax
 
-        from entropy_gym.agents.device.jax_device import resolve_device
+        from entropy_gym.core.device import jax_device
 
-        self.jax_device = resolve_device(device, f"agent '{self.name}'")
+        self.jax_device = jax_device(device, f"agent '{self.name}'")
         kwargs = self.options.as_kwargs()
         for iv in self.interventions:
             out = iv.on_sb3_kwargs(dict(kwargs))

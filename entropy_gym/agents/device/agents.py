@@ -52,11 +52,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.device.agent import DeviceAgent
 from entropy_gym.agents.device.envs import BatchedEnv
 from entropy_gym.agents.device.options import PPOOptions, SACOptions
 from entropy_gym.agents.hooks import chain_advantages
+from entropy_gym.core.errors import ConfigError
 
 
 @dataclass

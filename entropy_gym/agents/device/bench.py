@@ -23,7 +23,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from entropy_gym.agents.base import Budget, TaskSpec
+from entropy_gym.agents.base import TaskSpec
+from entropy_gym.core.budget import Budget
 
 AGENTS = ("jax_ppo", "jax_sac", "ppo", "sac", "sbx_ppo", "sbx_sac")
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 
 
 class BatchedEnv(Protocol):

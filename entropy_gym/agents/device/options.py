@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 
 T = TypeVar("T", bound="_Options")
 

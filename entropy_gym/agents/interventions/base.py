@@ -23,7 +23,7 @@ class Intervention:
 
     Subclasses set ``name``, ``requires`` and ``description``, take their parameters as keyword
     arguments (so a YAML mapping can build them), validate them in ``__init__`` with a
-    :class:`~entropy_gym.agents.base.ConfigError` that names the parameter, and override the
+    :class:`~entropy_gym.core.errors.ConfigError` that names the parameter, and override the
     methods of the hooks they require.
     """
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.interventions.base import Intervention
 from entropy_gym.agents.interventions.covariance import (
     BatchMeans,
     centred_covariance,
     selection_size,
 )
+from entropy_gym.core.errors import ConfigError
 
 
 class ClipCov(Intervention):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.interventions.covariance import BatchMeans
 from entropy_gym.agents.interventions.token import TokenIntervention, check_unit
+from entropy_gym.core.errors import ConfigError
 
 
 class ClipHigher(TokenIntervention):

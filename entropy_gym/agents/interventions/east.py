@@ -45,8 +45,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.interventions.base import Intervention
+from entropy_gym.core.errors import ConfigError
 
 FORMULA_VERSION = "east-v2"
 FORMULA = (

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.interventions.token import TokenIntervention, check_nonnegative
+from entropy_gym.core.errors import ConfigError
 
 
 def step_confidence(rollout: Any, tau: float) -> Any:

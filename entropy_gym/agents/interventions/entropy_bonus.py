@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.interventions.base import Intervention
 from entropy_gym.agents.interventions.schedules import Schedule
+from entropy_gym.core.errors import ConfigError
 
 
 class EntropyBonus(Intervention):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.interventions.base import Intervention
+from entropy_gym.core.errors import ConfigError
 
 MODES = ("auto", "fixed")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from entropy_gym.agents.base import ConfigError
+from entropy_gym.core.errors import ConfigError
 
 #: Schedule shapes, from ``start`` at progress 0 to ``end`` at progress ``fraction``.
 SHAPES = ("constant", "linear", "exponential", "cosine")

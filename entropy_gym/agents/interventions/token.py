@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.interventions.base import Intervention
+from entropy_gym.core.errors import ConfigError
 
 
 class TokenIntervention(Intervention):

@@ -22,16 +22,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from entropy_gym.agents.base import (
-    ConfigError,
-    Decision,
-    TaskSpec,
-    categorical_entropy,
-)
+from entropy_gym.agents.base import Decision, TaskSpec, categorical_entropy
 from entropy_gym.agents.classic.bandit_base import sample_rows
 from entropy_gym.agents.llm.lm import LanguageModel, PrefixCache
 from entropy_gym.agents.llm.lm_agent import LocalLMAgent
 from entropy_gym.agents.llm.model import DEFAULT_MODEL
+from entropy_gym.core.errors import ConfigError
 
 ANSWER_SYSTEM = "You are playing a game. Reply with the label of your choice only."
 THOUGHT_SYSTEM = "You are playing a game. Think briefly, then give your choice."

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.llm.model import DEFAULT_MODEL, ModelSource, load_model
+from entropy_gym.core.errors import ConfigError
 
 _LOADED: dict[tuple[str, str], LanguageModel] = {}
 

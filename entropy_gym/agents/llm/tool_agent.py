@@ -28,18 +28,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from entropy_gym.agents.base import (
-    ConfigError,
-    Decision,
-    StepBatch,
-    TaskSpec,
-    categorical_entropy,
-)
+from entropy_gym.agents.base import Decision, StepBatch, TaskSpec, categorical_entropy
 from entropy_gym.agents.llm.candidates import score_candidates
 from entropy_gym.agents.llm.lm import LanguageModel, PrefixCache
 from entropy_gym.agents.llm.lm_agent import LocalLMAgent
 from entropy_gym.agents.llm.model import DEFAULT_MODEL
 from entropy_gym.agents.tools.admissible import AdmissibleActions, require_admissible_env
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.envs.text.tools.transcript import call_prompt
 
 

@@ -39,10 +39,11 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.agents.base import Budget, ConfigError, Decision, EnvFactory, ModelAgent, TaskSpec
+from entropy_gym.agents.base import Decision, EnvFactory, ModelAgent, TaskSpec
 from entropy_gym.agents.device.options import _positive_int
 from entropy_gym.agents.hooks import chain_advantages
-from entropy_gym.agents.sb3.budget import BudgetTracker
+from entropy_gym.core.budget import Budget, BudgetTracker
+from entropy_gym.core.errors import ConfigError
 
 NAMESPACE = "STORI/MinAtar-"
 

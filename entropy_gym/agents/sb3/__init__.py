@@ -72,6 +72,6 @@ each attached intervention.
 """
 
 from entropy_gym.agents.sb3.agent import SB3Agent
-from entropy_gym.agents.sb3.payloads import PolicyLossBatch
+from entropy_gym.core.payloads import PolicyLossBatch
 
 __all__ = ["PolicyLossBatch", "SB3Agent"]

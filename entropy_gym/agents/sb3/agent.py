@@ -1,7 +1,7 @@
 """The common adapter between entropy-gym's agent interface and an SB3 algorithm.
 
 :class:`SB3Agent` builds the (hooked) SB3 model in ``setup``, trains it on envs from
-``make_env`` within a :class:`~entropy_gym.agents.base.Budget`, and decides for a batch with
+``make_env`` within a :class:`~entropy_gym.core.budget.Budget`, and decides for a batch with
 its own seeded generator, reporting the entropy of the distribution each action was drawn
 from. What it passes at each hook is documented in :mod:`entropy_gym.agents.sb3`.
 
@@ -21,16 +21,10 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.agents.base import (
-    Budget,
-    ConfigError,
-    Decision,
-    EnvFactory,
-    ModelAgent,
-    StepBatch,
-    TaskSpec,
-)
-from entropy_gym.agents.sb3.budget import BudgetTracker, make_budget_callback
+from entropy_gym.agents.base import Decision, EnvFactory, ModelAgent, StepBatch, TaskSpec
+from entropy_gym.agents.sb3.budget import make_budget_callback
+from entropy_gym.core.budget import Budget, BudgetTracker
+from entropy_gym.core.errors import ConfigError
 
 #: SB3 constructor arguments the adapter sets itself.
 RESERVED_KWARGS = ("env", "seed", "device", "_init_setup_model")

@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
-from entropy_gym.agents.base import ConfigError, StepBatch
+from entropy_gym.agents.base import StepBatch
 from entropy_gym.agents.sb3.agent import SB3Agent
+from entropy_gym.core.errors import ConfigError
 
 _ALL_ACTIONS = (spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary, spaces.Box)
 

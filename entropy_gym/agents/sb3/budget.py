@@ -1,56 +1,17 @@
-"""Training budgets for SB3 agents: when to stop, and how far along training is.
+"""Training budgets for SB3 agents: the callback that stops SB3 when a budget is spent.
 
 SB3 counts progress against ``total_timesteps``; entropy-gym budgets may instead be episodes
-or wall-clock seconds, so the agents measure progress here and feed it to SB3 (learning-rate
-and exploration schedules) and to interventions (``agent.progress``).
+or wall-clock seconds, so the agents measure progress with a
+:class:`~entropy_gym.core.budget.BudgetTracker` (defined on the ground floor, shared with the
+other trainers, importable from here as before) and feed it to SB3 (learning-rate and
+exploration schedules) and to interventions (``agent.progress``).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from entropy_gym.agents.base import Budget
-
-
-class BudgetTracker:
-    """Counts env steps, finished episodes and seconds against a :class:`Budget`.
-
-    ``progress`` is the largest used fraction of any set limit, in [0, 1]; the budget is
-    exhausted when any limit is reached.
-    """
-
-    def __init__(self, budget: Budget) -> None:
-        self.budget = budget
-        self.steps = 0
-        self.episodes = 0
-        self._start = time.monotonic()
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the tracker was created."""
-        return time.monotonic() - self._start
-
-    @property
-    def progress(self) -> float:
-        b = self.budget
-        fractions = [0.0]
-        if b.env_steps:
-            fractions.append(self.steps / b.env_steps)
-        if b.episodes:
-            fractions.append(self.episodes / b.episodes)
-        if b.seconds:
-            fractions.append(self.elapsed / b.seconds)
-        return min(1.0, max(fractions))
-
-    @property
-    def exhausted(self) -> bool:
-        b = self.budget
-        return (
-            (b.env_steps is not None and self.steps >= b.env_steps)
-            or (b.episodes is not None and self.episodes >= b.episodes)
-            or (b.seconds is not None and self.elapsed >= b.seconds)
-        )
+from entropy_gym.core.budget import BudgetTracker
 
 
 def make_budget_callback(tracker: BudgetTracker, stop_on_steps: bool) -> Any:
@@ -73,3 +34,6 @@ def make_budget_callback(tracker: BudgetTracker, stop_on_steps: bool) -> Any:
             return not (stop_on_steps and b.env_steps is not None and tracker.steps >= b.env_steps)
 
     return BudgetCallback()
+
+
+__all__ = ["BudgetTracker", "make_budget_callback"]

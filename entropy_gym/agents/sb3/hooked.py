@@ -31,7 +31,7 @@ from torch.nn import functional as F
 
 from entropy_gym.agents.hooks import chain_advantages
 from entropy_gym.agents.interventions.base import Intervention
-from entropy_gym.agents.sb3.payloads import PolicyLossBatch
+from entropy_gym.core.payloads import PolicyLossBatch
 
 
 class SpacesOnlyVecEnv(VecEnv):

@@ -19,7 +19,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.agents.base import ConfigError, StepBatch, TaskSpec
+from entropy_gym.agents.base import StepBatch, TaskSpec
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.envs.text.tools.transcript import parse_transcript
 
 KEY = "admissible_actions"

@@ -18,7 +18,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from entropy_gym.agents.base import BaseAgent, ConfigError, Decision, TaskSpec
+from entropy_gym.agents.base import BaseAgent, Decision, TaskSpec
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.envs.text.tools.catalog import FAMILIES
 from entropy_gym.envs.text.tools.transcript import parse_transcript
 

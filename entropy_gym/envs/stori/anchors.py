@@ -10,29 +10,21 @@ reference is the random mean plus one standard deviation of its episode returns 
 where every episode scored the same): a normalised score of 1 then reads "one random-agent
 standard deviation above random", and the source string of every such id says so.
 
-Re-measure with one command (16 minutes on 2 cores)::
+The command that measures them and writes the file with its provenance is an experiment
+driver, above the runner (16 minutes on 2 cores)::
 
-    python -m entropy_gym.envs.stori.anchors --workers 2
+    python -m entropy_gym.experiments.stori_anchors --workers 2
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import json
-import platform
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from entropy_gym.envs.stori.catalog import (
-    MEASURED_PATH,
-    PROTOCOL,
-    REFERENCE_RULE,
     game_roms,
     random_human_scores,
 )
@@ -87,23 +79,6 @@ def measure_random(game: str, episodes: int = EPISODES, seed: int = 0) -> dict[s
     }
 
 
-def _provenance(command: Sequence[str]) -> dict[str, Any]:
-    """What produced a measurement: no host names or local paths (the file is committed)."""
-    from entropy_gym import __version__
-    from entropy_gym.runner.provenance import git_state, library_versions
-
-    libraries = library_versions()
-    return {
-        "package_version": __version__,
-        "git": dict(git_state()),
-        "libraries": {k: libraries[k] for k in ("ale-py", "gymnasium", "numpy") if k in libraries},
-        "python": platform.python_version(),
-        "platform": platform.system() + "-" + platform.machine(),
-        "date": datetime.date.today().isoformat(),
-        "command": "python -m entropy_gym.envs.stori.anchors " + " ".join(command),
-    }
-
-
 def _measure_one(args: tuple[str, int, int]) -> tuple[str, dict[str, Any]]:
     game, episodes, seed = args
     return game, measure_random(game, episodes, seed)
@@ -120,50 +95,3 @@ def measure_all(
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_measure_one, jobs))
     return dict(sorted(results))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(
-        prog="python -m entropy_gym.envs.stori.anchors",
-        description="Measure random-agent anchors for the ALE games without published scores.",
-    )
-    parser.add_argument("--games", nargs="+", help="games to measure (default: all without one)")
-    parser.add_argument("--episodes", type=int, default=EPISODES, help="episodes per game")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=1, help="processes")
-    parser.add_argument("--out", type=Path, default=MEASURED_PATH, help="JSON file to write")
-    args = parser.parse_args(argv)
-    known = games_without_published_scores()
-    games = args.games or known
-    unknown = [g for g in games if g not in known]
-    if unknown:
-        parser.error(
-            f"no anchors to measure for {', '.join(unknown)}: expected ALE games without a "
-            f"published score ({', '.join(known)})"
-        )
-    if args.episodes < 1 or args.workers < 1:
-        parser.error("--episodes and --workers must be at least 1")
-    recorded = [f"--episodes={args.episodes}", f"--seed={args.seed}"]
-    if args.games:
-        recorded.insert(0, "--games " + " ".join(games))
-    provenance = _provenance(recorded)  # before the run: a change made meanwhile is not hidden
-    measured = measure_all(games, args.episodes, args.seed, args.workers)
-    data = {
-        "protocol": PROTOCOL,
-        "reference_rule": REFERENCE_RULE,
-        "provenance": provenance,
-        "games": measured,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.write("\n")
-    for game, entry in measured.items():
-        print(f"{game}: random {entry['random']:.4g} std {entry['std']:.4g}")
-    print(f"wrote {len(measured)} games to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

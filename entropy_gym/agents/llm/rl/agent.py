@@ -50,12 +50,14 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from entropy_gym.agents.base import Budget, ConfigError, Decision, EnvFactory, TaskSpec
+from entropy_gym.agents.base import Decision, EnvFactory, TaskSpec
 from entropy_gym.agents.llm.lm_agent import LocalLMAgent
 from entropy_gym.agents.llm.model import DEFAULT_MODEL
 from entropy_gym.agents.llm.rl.batch import RolloutPlan, TokenLossBatch, TokenRollout
 from entropy_gym.agents.llm.rl.objective import LOSS_TYPES
-from entropy_gym.agents.progress import TrainingProgress, progress_logger
+from entropy_gym.core.budget import Budget
+from entropy_gym.core.errors import ConfigError
+from entropy_gym.core.progress import TrainingProgress, progress_logger
 
 #: Catalog families this agent trains on.
 TRAINABLE_FAMILIES = ("reasoning", "text-bandit", "tool-task")
@@ -334,7 +336,7 @@ class GRPOAgent(LocalLMAgent):
     # -- training ------------------------------------------------------------------------------
     def train(self, make_env: EnvFactory, budget: Budget) -> None:
         from entropy_gym.agents.llm.rl.episodes import EpisodeRunner, group_seeds
-        from entropy_gym.agents.sb3.budget import BudgetTracker
+        from entropy_gym.core.budget import BudgetTracker
 
         if budget.is_zero:
             return

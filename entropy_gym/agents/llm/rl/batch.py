@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from entropy_gym.agents.sb3.payloads import PolicyLossBatch
+from entropy_gym.core.payloads import PolicyLossBatch
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -34,7 +34,7 @@ class RolloutPlan:
     branch_turn: int | None = None
 
     def __post_init__(self) -> None:
-        from entropy_gym.agents.base import ConfigError
+        from entropy_gym.core.errors import ConfigError
 
         for name in ("groups", "group_size", "max_new_tokens"):
             value = getattr(self, name)
@@ -126,7 +126,7 @@ class TokenRollout:
 class TokenLossBatch(PolicyLossBatch):
     """A minibatch's per-token policy-gradient loss at the ``loss`` hook of the LLM trainer.
 
-    The fields of :class:`~entropy_gym.agents.sb3.payloads.PolicyLossBatch` (so interventions
+    The fields of :class:`~entropy_gym.core.payloads.PolicyLossBatch` (so interventions
     written for it act per token here), every tensor ``(tokens,)`` over the minibatch's
     generated tokens: ``log_prob``, ``ratio``, ``entropy`` (exact, full vocabulary) and
     ``pg_loss`` carry gradients; ``clipped`` marks tokens whose clipped branch is active.

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from entropy_gym.agents.base import ConfigError
 from entropy_gym.agents.llm.rl.answers import AnswerTracker
 from entropy_gym.agents.llm.rl.batch import RolloutPlan, Trajectory, Turn
 from entropy_gym.agents.llm.rl.sampling import LogitsHook, sample
+from entropy_gym.core.errors import ConfigError
 
 #: ``prompt_ids(observation) -> token ids`` of a turn's prompt.
 PromptBuilder = Callable[[str], list[int]]

@@ -66,9 +66,9 @@ def mjx_steps_per_second(
 def _device(device: Any) -> Any:
     if device is None or isinstance(device, jax.Device):
         return device
-    from entropy_gym.agents.device.jax_device import resolve_device
+    from entropy_gym.core.device import jax_device
 
-    return resolve_device(str(device), "mjx_rollout")
+    return jax_device(str(device), "mjx_rollout")
 
 
 def vector_steps_per_second(

@@ -181,7 +181,7 @@ class _FirstCallReported:
     def __call__(self, *args: Any) -> Any:
         if self.called:
             return self.function(*args)
-        from entropy_gym.agents.progress import compiling
+        from entropy_gym.core.progress import compiling
 
         result = compiling(self.what, lambda: jax.block_until_ready(self.function(*args)))
         self.called = True
@@ -289,11 +289,11 @@ def _keys(seeds: list[int]) -> jax.Array:
 def _jax_device(device: Any, label: str) -> Any:
     if device is None or isinstance(device, jax.Device):
         return device
-    from entropy_gym.agents.base import ConfigError
-    from entropy_gym.agents.device.jax_device import resolve_device
+    from entropy_gym.core.device import jax_device
+    from entropy_gym.core.errors import ConfigError
 
     try:
-        return resolve_device(str(device), label)
+        return jax_device(str(device), label)
     except ConfigError as err:
         raise ValueError(str(err)) from None
 

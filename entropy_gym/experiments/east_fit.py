@@ -5,7 +5,8 @@ of env kwargs); at every decision it reports the exact entropy of its action dis
 the residual stream after ``layer`` at the answer position.
 :func:`~entropy_gym.agents.interventions.east.east_direction` turns those into the vector,
 centring the activations per variant (formula in :mod:`entropy_gym.agents.interventions.east`).
-``entropy-gym east fit`` is the command-line front end.
+``entropy-gym east fit`` is the command-line front end. The agent plays through the runner's
+evaluation loop, which is why the fit lives above the runner and not beside the agents.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from entropy_gym.agents.base import ConfigError, Decision
+from entropy_gym.agents.base import Decision
 from entropy_gym.agents.interventions.east import (
     DEFAULT_LAYER,
     FORMULA,
@@ -28,6 +29,7 @@ from entropy_gym.agents.interventions.east import (
     east_direction,
 )
 from entropy_gym.agents.llm.bandit_agent import LLMBanditAgent
+from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.evaluation import Evaluation, evaluate
 
 
@@ -191,7 +193,7 @@ def _package_version() -> str:
 
 def _git_commit() -> str | None:
     """The commit of the source tree this package runs from, when it is a git checkout."""
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],

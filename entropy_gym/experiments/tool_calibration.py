@@ -5,6 +5,7 @@ rates, the anchors a tool task is normalised with, through
 :func:`entropy_gym.runner.evaluation.evaluate`: the same envs, seeds and episode rule as a
 runner cell, so that anchors and leaderboards are measured the same way.
 :func:`play_episode` plays one episode to show its conversation (``entropy-gym tooltask show``).
+Both play agents through the runner, which is why they live above it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""``entropy-gym models pretrain NAME``: train a recipe, measure its start, save it with provenance."""
+"""``entropy-gym models pretrain NAME``: train a recipe, measure its start, save it with provenance.
+
+The recipes, the training loop and the shipped models are in :mod:`entropy_gym.agents.llm.micro`;
+the provenance (git state) is the runner's, which is why this driver lives above the runner.
+"""
 
 from __future__ import annotations
 

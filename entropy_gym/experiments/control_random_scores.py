@@ -1,13 +1,15 @@
 """Measure the random-policy score of every ``Control/`` id, the floor of score normalisation.
 
-    python -m entropy_gym.envs.control.random_scores --episodes 50 --seed 0
+    python -m entropy_gym.experiments.control_random_scores --episodes 50 --seed 0
 
-writes ``random_scores.json`` beside this module. A score is the mean undiscounted return of
+writes ``random_scores.json`` in :mod:`entropy_gym.envs.control`, which registration reads
+(:func:`entropy_gym.envs.control.load_random_scores`). A score is the mean undiscounted return of
 the ``random`` agent (uniform actions) over ``episodes`` episodes of the registered id with its
 default parameters (``TimeLimit`` included), measured by
 :func:`entropy_gym.runner.evaluation.evaluate` on one env with ``seed``: the envs, seeds and
 episode rule of a runner cell, so a score reproduces exactly and means what a board's random
-row means.
+row means. It plays agents through the runner, which is why this driver lives above the runner
+and not beside the envs.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-OUTPUT = Path(__file__).with_name("random_scores.json")
+from entropy_gym.envs import control
+
+OUTPUT = Path(control.__file__).with_name("random_scores.json")
 
 
 def measure(env_id: str, episodes: int, seed: int = 0) -> dict[str, float]:
@@ -55,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     document = {
-        "command": f"python -m entropy_gym.envs.control.random_scores --episodes {args.episodes} "
+        "command": "python -m entropy_gym.experiments.control_random_scores "
+        f"--episodes {args.episodes} "
         f"--seed {args.seed}",
         "policy": "the random agent (uniform actions over the action space), one env, "
         "entropy_gym.runner.evaluation.evaluate",
