@@ -139,8 +139,8 @@ def test_the_micro_llm_rl_board_has_the_protocol_that_decides():
 
 
 def test_the_shape_suites_share_the_boards_reasoning_protocol():
-    """llm-rl-shapes adds agents on the board's own Reasoning cells (the cells both name are
-    the same cells), entropy_target at >= 4 targets; llm-rl-long runs >= 1,000 updates."""
+    """llm-rl-shapes adds agents on the board's own Reasoning protocol (the cells both name
+    have the same keys), entropy_target at >= 4 targets; llm-rl-long runs >= 1,000 updates."""
     board = {c.key for c in expand(SUITES["llm-rl"])}
     shapes = list(expand(SUITES["llm-rl-shapes"]))
     shared = {c.agent_label for c in shapes if c.key in board}
