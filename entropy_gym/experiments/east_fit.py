@@ -12,10 +12,8 @@ evaluation loop, which is why the fit lives above the runner and not beside the 
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +29,7 @@ from entropy_gym.agents.interventions.east import (
 from entropy_gym.agents.llm.bandit_agent import LLMBanditAgent
 from entropy_gym.core.errors import ConfigError
 from entropy_gym.runner.evaluation import Evaluation, evaluate
+from entropy_gym.runner.provenance import git_state
 
 
 def _as_list(value: Any, what: str) -> list[Any]:
@@ -172,7 +171,7 @@ def fit_east_vector(
         "reference_norm": reference_norm,
         "device": device,
         "package_version": _package_version(),
-        "git_commit": _git_commit(),
+        "git_commit": git_state()["commit"],
         "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return SteeringVector(
@@ -189,19 +188,3 @@ def _package_version() -> str:
     from entropy_gym import __version__
 
     return __version__
-
-
-def _git_commit() -> str | None:
-    """The commit of the source tree this package runs from, when it is a git checkout."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None

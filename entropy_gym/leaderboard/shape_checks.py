@@ -376,20 +376,15 @@ def forking_checks(main: Board, shapes_board: Board, reps: int) -> list[Part]:
             plain.cells, arm.cells, where, reps, expect=expect
         )
 
+    def top(board: Board, env: str) -> Part:
+        claim = "top 20% matches the full gradient"
+        return _compare(
+            board, env, "d", claim, "grpo+forking_tokens", "forking_tokens", _top, run("match")
+        )
+
     reasoning = [e for e in shapes_board.envs if _env_id(shapes_board, e).startswith(REASONING)]
     for env in reasoning or [shapes_board.name]:
-        parts.append(
-            _compare(
-                shapes_board,
-                env,
-                "d",
-                "top 20% matches the full gradient",
-                "grpo+forking_tokens",
-                "forking_tokens",
-                _top,
-                run("match"),
-            )
-        )
+        parts.append(top(shapes_board, env))
         parts.append(
             _compare(
                 shapes_board,
@@ -403,18 +398,7 @@ def forking_checks(main: Board, shapes_board: Board, reps: int) -> list[Part]:
             )
         )
     for env in main.envs or [main.name]:
-        parts.append(
-            _compare(
-                main,
-                env,
-                "d",
-                "top 20% matches the full gradient",
-                "grpo+forking_tokens",
-                "forking_tokens",
-                _top,
-                run("match"),
-            )
-        )
+        parts.append(top(main, env))
     return parts
 
 
